@@ -1,0 +1,2 @@
+export * from './job-spec.schema.js';
+export * from './validate-job-spec.js';

@@ -1,0 +1,319 @@
+// The researcher-facing job spec: strict JSON in, a fully populated protocol JobSpec out. Every default lives
+// here so the gateway, the CLI and the aggregator agree on what an omitted field means.
+import type { JobSpec, ServerOptimizer } from '@cohort/protocol';
+import { z } from 'zod';
+
+export const MODEL_TEMPLATES = ['logreg', 'mlp'] as const;
+export type ModelTemplate = (typeof MODEL_TEMPLATES)[number];
+
+export const AGGREGATION_RULES = ['fedavg'] as const;
+export type AggregationRule = (typeof AGGREGATION_RULES)[number];
+
+export const SERVER_OPTIMIZER_KINDS = ['none', 'fedavgm', 'fedadam'] as const;
+export type ServerOptimizerKind = (typeof SERVER_OPTIMIZER_KINDS)[number];
+
+/** The largest value a proto uint32 field carries; bigger numbers would wrap on the wire. */
+const UINT32_MAX = 4_294_967_295;
+
+export const JOB_SPEC_LIMITS = {
+  nameLength: { min: 1, max: 200 },
+  datasetIdLength: { min: 1, max: 200 },
+  featureNameLength: { min: 1, max: 200 },
+  features: { min: 1, max: 1000 },
+  hiddenLayers: { min: 1, max: 4 },
+  hiddenUnits: { min: 1, max: 4096 },
+  rounds: { min: 1, max: 10_000 },
+  minSilos: { min: 1, max: UINT32_MAX },
+  roundTimeoutMs: { min: 1000, max: 86_400_000 },
+  offerTimeoutMs: { min: 1000, max: 86_400_000 },
+  epochs: { min: 1, max: 1000 },
+  batchSize: { min: 1, max: 65_536 },
+  /** Exclusive lower bound: a zero learning rate trains nothing. */
+  learningRate: { above: 0, max: 10 },
+  seed: { min: 0, max: UINT32_MAX },
+} as const;
+
+export const JOB_SPEC_DEFAULTS = {
+  hiddenUnits: [16],
+  minSilos: 1,
+  roundTimeoutMs: 120_000,
+  offerTimeoutMs: 30_000,
+  epochs: 1,
+  batchSize: 32,
+  learningRate: 0.1,
+  aggregationRule: 'fedavg',
+  serverOptimizerKind: 'none',
+  seed: 0,
+} as const;
+
+/**
+ * Defaults per server optimiser (Reddi et al., Adaptive Federated Optimization). Parameters a kind does not use
+ * are 0 so the protocol message stays well defined.
+ */
+export const SERVER_OPTIMIZER_DEFAULTS: Readonly<Record<ServerOptimizerKind, Readonly<ServerOptimizer>>> = {
+  none: { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 },
+  fedavgm: { kind: 'fedavgm', learningRate: 1, momentum: 0.9, beta1: 0, beta2: 0, tau: 0 },
+  fedadam: { kind: 'fedadam', learningRate: 0.01, momentum: 0, beta1: 0.9, beta2: 0.99, tau: 1e-3 },
+};
+
+type OptimizerParam = Exclude<keyof ServerOptimizer, 'kind'>;
+
+/** Which parameters each kind reads, and the range each parameter must fall in. */
+const OPTIMIZER_PARAMS: Readonly<Record<ServerOptimizerKind, readonly OptimizerParam[]>> = {
+  none: ['learningRate'],
+  fedavgm: ['learningRate', 'momentum'],
+  fedadam: ['learningRate', 'beta1', 'beta2', 'tau'],
+};
+
+const OPTIMIZER_RANGES: Readonly<Record<OptimizerParam, { test(v: number): boolean; text: string }>> = {
+  learningRate: { test: (v) => v > 0 && v <= 10, text: 'must be a number above 0 and at most 10' },
+  momentum: { test: (v) => v >= 0 && v < 1, text: 'must be a number from 0 up to (not including) 1' },
+  beta1: { test: (v) => v >= 0 && v < 1, text: 'must be a number from 0 up to (not including) 1' },
+  beta2: { test: (v) => v >= 0 && v < 1, text: 'must be a number from 0 up to (not including) 1' },
+  tau: { test: (v) => v > 0 && v <= 1, text: 'must be a number above 0 and at most 1' },
+};
+
+/** Parameters each aggregation rule accepts; fedavg takes none, so a typo there cannot pass silently. */
+const AGGREGATION_PARAMS: Readonly<Record<AggregationRule, readonly string[]>> = { fedavg: [] };
+
+export const DIFFERENTIAL_PRIVACY_UNAVAILABLE = 'differential privacy is not available in this version';
+
+/** Describes a rejected value briefly, so a message can say what was received without echoing a whole object. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return `a value of type ${typeof value}`;
+}
+
+/**
+ * Every check on a field reports the same sentence (the rule in full) so one field yields one clear message.
+ * Returning undefined for a missing value lets the parse-level map say "is required" instead.
+ */
+function rule(text: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? undefined : `${text} (got ${describeValue(issue.input)})`;
+}
+
+function integer(min: number, max: number) {
+  return z
+    .number({ error: rule(`must be an integer from ${min} to ${max}`) })
+    .int()
+    .min(min)
+    .max(max);
+}
+
+function text(min: number, max: number) {
+  const message = rule(`must be a non-blank string of at most ${max} characters`);
+  return z
+    .string({ error: message })
+    .min(min)
+    .max(max)
+    .refine((v) => v.trim().length > 0, { error: message });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z.enum(values, {
+    error: (issue) => {
+      if (issue.input === undefined) return undefined;
+      return typeof issue.input === 'string'
+        ? `unknown ${what} ${JSON.stringify(issue.input)}; this version supports: ${values.join(', ')}`
+        : `must be one of: ${values.join(', ')} (got ${describeValue(issue.input)})`;
+    },
+  });
+}
+
+const L = JOB_SPEC_LIMITS;
+const D = JOB_SPEC_DEFAULTS;
+
+const modelSchema = z
+  .strictObject({
+    template: oneOf(MODEL_TEMPLATES, 'model template'),
+    hiddenUnits: z
+      .array(integer(L.hiddenUnits.min, L.hiddenUnits.max), {
+        error: rule(`must be a list of at most ${L.hiddenLayers.max} layer sizes`),
+      })
+      .max(L.hiddenLayers.max)
+      .optional(),
+  })
+  .superRefine((model, ctx) => {
+    const layers = model.hiddenUnits;
+    // An empty list is what a logreg spec carries once normalised; accepting it lets a returned spec be resubmitted.
+    if (model.template === 'logreg' && layers !== undefined && layers.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hiddenUnits'],
+        message: 'applies only to the mlp template; logreg has no hidden layers',
+      });
+    }
+    if (model.template === 'mlp' && layers !== undefined && layers.length < L.hiddenLayers.min) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hiddenUnits'],
+        message: `an mlp needs ${L.hiddenLayers.min} to ${L.hiddenLayers.max} hidden layers (omit it for [${D.hiddenUnits.join(', ')}])`,
+      });
+    }
+  });
+
+const datasetSchema = z.strictObject({
+  id: text(L.datasetIdLength.min, L.datasetIdLength.max),
+  features: z
+    .array(text(L.featureNameLength.min, L.featureNameLength.max), {
+      error: rule(`must be a list of ${L.features.min} to ${L.features.max} feature names`),
+    })
+    .min(L.features.min)
+    .max(L.features.max)
+    .superRefine((features, ctx) => {
+      const seen = new Set<string>();
+      const repeated = new Set<string>();
+      for (const f of features) (seen.has(f) ? repeated : seen).add(f);
+      if (repeated.size > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `feature names must be unique; repeated: ${[...repeated].map((f) => JSON.stringify(f)).join(', ')}`,
+        });
+      }
+    }),
+});
+
+const localSchema = z.strictObject({
+  epochs: integer(L.epochs.min, L.epochs.max).default(D.epochs),
+  batchSize: integer(L.batchSize.min, L.batchSize.max).default(D.batchSize),
+  learningRate: z
+    .number({ error: rule(`must be a number above 0 and at most ${L.learningRate.max}`) })
+    .gt(L.learningRate.above)
+    .max(L.learningRate.max)
+    .default(D.learningRate),
+});
+
+const aggregationSchema = z
+  .strictObject({
+    rule: oneOf(AGGREGATION_RULES, 'aggregation rule').default(D.aggregationRule),
+    params: z
+      .record(z.string(), z.number({ error: rule('must be a finite number') }), {
+        error: rule('must be an object of named numbers'),
+      })
+      .optional(),
+  })
+  .superRefine((aggregation, ctx) => {
+    const accepted = AGGREGATION_PARAMS[aggregation.rule];
+    for (const key of Object.keys(aggregation.params ?? {})) {
+      if (accepted.includes(key)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['params', key],
+        message:
+          accepted.length === 0
+            ? `${aggregation.rule} takes no parameters`
+            : `${aggregation.rule} accepts only: ${accepted.join(', ')}`,
+      });
+    }
+  });
+
+const optimizerNumber = z.number({ error: rule('must be a finite number') }).optional();
+
+const serverOptimizerSchema = z
+  .strictObject({
+    kind: oneOf(SERVER_OPTIMIZER_KINDS, 'server optimizer').default(D.serverOptimizerKind),
+    learningRate: optimizerNumber,
+    momentum: optimizerNumber,
+    beta1: optimizerNumber,
+    beta2: optimizerNumber,
+    tau: optimizerNumber,
+  })
+  .superRefine((opt, ctx) => {
+    const used = OPTIMIZER_PARAMS[opt.kind];
+    for (const param of Object.keys(OPTIMIZER_RANGES) as OptimizerParam[]) {
+      const value = opt[param];
+      if (value === undefined) continue;
+      if (!used.includes(param)) {
+        // 0 is how a normalised spec marks an unused parameter, so it is the one value allowed here.
+        if (value !== 0) {
+          const users = SERVER_OPTIMIZER_KINDS.filter((k) => OPTIMIZER_PARAMS[k].includes(param));
+          ctx.addIssue({
+            code: 'custom',
+            path: [param],
+            message: `does not apply to server optimizer ${opt.kind}; it is used only by ${users.join(', ')}`,
+          });
+        }
+        continue;
+      }
+      if (!OPTIMIZER_RANGES[param].test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [param],
+          message: `${OPTIMIZER_RANGES[param].text} (got ${value})`,
+        });
+      }
+    }
+  })
+  .transform((opt): ServerOptimizer => {
+    const defaults = SERVER_OPTIMIZER_DEFAULTS[opt.kind];
+    const used = OPTIMIZER_PARAMS[opt.kind];
+    const pick = (param: OptimizerParam) => (used.includes(param) ? (opt[param] ?? defaults[param]) : 0);
+    return {
+      kind: opt.kind,
+      learningRate: pick('learningRate'),
+      momentum: pick('momentum'),
+      beta1: pick('beta1'),
+      beta2: pick('beta2'),
+      tau: pick('tau'),
+    };
+  });
+
+// Privacy is validated by hand: when a researcher asks for DP, the one useful answer is that it is unavailable,
+// not a list of every DP parameter this version does not know yet.
+const privacySchema = z
+  .looseObject({ enabled: z.boolean({ error: rule('must be true or false') }) })
+  .superRefine((privacy, ctx) => {
+    if (privacy.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['enabled'], message: DIFFERENTIAL_PRIVACY_UNAVAILABLE });
+      return;
+    }
+    for (const key of Object.keys(privacy)) {
+      if (key !== 'enabled') ctx.addIssue({ code: 'custom', path: [key], message: 'unknown field' });
+    }
+  });
+
+/**
+ * The job spec a researcher writes (JSON), parsed into the protocol `JobSpec` with every default filled in.
+ * A spec the gateway returns (normalised, with unused fields empty or 0) parses again to the same value.
+ */
+export const jobSpecSchema = z
+  .strictObject({
+    name: text(L.nameLength.min, L.nameLength.max),
+    model: modelSchema,
+    dataset: datasetSchema,
+    rounds: integer(L.rounds.min, L.rounds.max),
+    minSilos: integer(L.minSilos.min, L.minSilos.max).default(D.minSilos),
+    roundTimeoutMs: integer(L.roundTimeoutMs.min, L.roundTimeoutMs.max).default(D.roundTimeoutMs),
+    offerTimeoutMs: integer(L.offerTimeoutMs.min, L.offerTimeoutMs.max).default(D.offerTimeoutMs),
+    local: localSchema.prefault({}),
+    aggregation: aggregationSchema.prefault({}),
+    serverOptimizer: serverOptimizerSchema.prefault({}),
+    // null is how protocol JSON spells an absent message, so a returned spec can be resubmitted as is.
+    privacy: privacySchema.nullish(),
+    seed: integer(L.seed.min, L.seed.max).default(D.seed),
+  })
+  .transform((s): JobSpec => ({
+    name: s.name,
+    model: {
+      template: s.model.template,
+      hiddenUnits: s.model.template === 'mlp' ? (s.model.hiddenUnits ?? [...D.hiddenUnits]) : [],
+    },
+    dataset: { id: s.dataset.id, features: s.dataset.features },
+    rounds: s.rounds,
+    minSilos: s.minSilos,
+    roundTimeoutMs: s.roundTimeoutMs,
+    offerTimeoutMs: s.offerTimeoutMs,
+    local: s.local,
+    aggregation: { rule: s.aggregation.rule, params: s.aggregation.params ?? {} },
+    serverOptimizer: s.serverOptimizer,
+    // Absent means "off" in the protocol; DP-on specs never get this far.
+    privacy: undefined,
+    seed: s.seed,
+  }));
+
+/** The JSON a researcher may write: every field with a default is optional. */
+export type JobSpecInput = z.input<typeof jobSpecSchema>;

@@ -1,0 +1,419 @@
+import type { JobSpec } from '@cohort/protocol';
+import {
+  DIFFERENTIAL_PRIVACY_UNAVAILABLE,
+  SERVER_OPTIMIZER_DEFAULTS,
+  jobSpecSchema,
+  type JobSpecInput,
+} from './job-spec.schema.js';
+import {
+  checkJobAgainstFederation,
+  formatJobSpecIssues,
+  parseJobSpec,
+  type JobSpecIssue,
+} from './validate-job-spec.js';
+
+const minimal = {
+  name: 'heart disease baseline',
+  model: { template: 'logreg' },
+  dataset: { id: 'heart-disease', features: ['age', 'sex', 'chol'] },
+  rounds: 10,
+} satisfies JobSpecInput;
+
+function valid(input: unknown): JobSpec {
+  const result = parseJobSpec(input);
+  if (!result.ok) throw new Error(`expected a valid spec, got ${JSON.stringify(result.errors)}`);
+  return result.spec;
+}
+
+function errors(input: unknown): JobSpecIssue[] {
+  const result = parseJobSpec(input);
+  if (result.ok) throw new Error('expected the spec to be refused');
+  return result.errors;
+}
+
+/** The errors as { field: message }, which also proves there is at most one message per field. */
+function errorMap(input: unknown): Record<string, string> {
+  const list = errors(input);
+  const map = Object.fromEntries(list.map((e) => [e.field, e.message]));
+  expect(Object.keys(map)).toHaveLength(list.length);
+  return map;
+}
+
+function withField(patch: Record<string, unknown>): Record<string, unknown> {
+  return { ...minimal, ...patch };
+}
+
+describe('parseJobSpec: a valid spec', () => {
+  it('fills in every default of the protocol JobSpec', () => {
+    const spec: JobSpec = valid(minimal);
+    expect(spec).toEqual({
+      name: 'heart disease baseline',
+      model: { template: 'logreg', hiddenUnits: [] },
+      dataset: { id: 'heart-disease', features: ['age', 'sex', 'chol'] },
+      rounds: 10,
+      minSilos: 1,
+      roundTimeoutMs: 120_000,
+      offerTimeoutMs: 30_000,
+      local: { epochs: 1, batchSize: 32, learningRate: 0.1 },
+      aggregation: { rule: 'fedavg', params: {} },
+      serverOptimizer: { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 },
+      privacy: undefined,
+      seed: 0,
+    });
+  });
+
+  it('keeps every value the researcher sets', () => {
+    const spec = valid({
+      name: 'mlp run',
+      model: { template: 'mlp', hiddenUnits: [64, 32] },
+      dataset: { id: 'heart-disease', features: ['age'] },
+      rounds: 10_000,
+      minSilos: 3,
+      roundTimeoutMs: 1000,
+      offerTimeoutMs: 86_400_000,
+      local: { epochs: 5, batchSize: 8, learningRate: 10 },
+      aggregation: { rule: 'fedavg', params: {} },
+      serverOptimizer: { kind: 'fedavgm', learningRate: 0.5, momentum: 0.8 },
+      privacy: { enabled: false },
+      seed: 42,
+    });
+    expect(spec.model).toEqual({ template: 'mlp', hiddenUnits: [64, 32] });
+    expect(spec).toMatchObject({
+      rounds: 10_000,
+      minSilos: 3,
+      roundTimeoutMs: 1000,
+      offerTimeoutMs: 86_400_000,
+    });
+    expect(spec.local).toEqual({ epochs: 5, batchSize: 8, learningRate: 10 });
+    expect(spec.serverOptimizer).toEqual({
+      kind: 'fedavgm',
+      learningRate: 0.5,
+      momentum: 0.8,
+      beta1: 0,
+      beta2: 0,
+      tau: 0,
+    });
+    expect(spec.privacy).toBeUndefined();
+    expect(spec.seed).toBe(42);
+  });
+
+  it('gives an mlp one hidden layer of 16 units by default', () => {
+    expect(valid(withField({ model: { template: 'mlp' } })).model).toEqual({
+      template: 'mlp',
+      hiddenUnits: [16],
+    });
+  });
+
+  it('fills the partial local settings it is given', () => {
+    expect(valid(withField({ local: { epochs: 3 } })).local).toEqual({
+      epochs: 3,
+      batchSize: 32,
+      learningRate: 0.1,
+    });
+  });
+
+  it.each(['none', 'fedavgm', 'fedadam'] as const)('uses the defaults of server optimizer %s', (kind) => {
+    expect(valid(withField({ serverOptimizer: { kind } })).serverOptimizer).toEqual(
+      SERVER_OPTIMIZER_DEFAULTS[kind],
+    );
+  });
+
+  it('has the documented server optimizer defaults', () => {
+    expect(SERVER_OPTIMIZER_DEFAULTS.fedavgm).toMatchObject({ learningRate: 1, momentum: 0.9 });
+    expect(SERVER_OPTIMIZER_DEFAULTS.fedadam).toMatchObject({
+      learningRate: 0.01,
+      beta1: 0.9,
+      beta2: 0.99,
+      tau: 1e-3,
+    });
+  });
+
+  it('accepts privacy switched off, or null as protocol JSON writes an absent message', () => {
+    expect(valid(withField({ privacy: { enabled: false } })).privacy).toBeUndefined();
+    expect(valid(withField({ privacy: null })).privacy).toBeUndefined();
+  });
+
+  it('parses a spec it returned to the same spec, so a researcher can resubmit a job as the gateway shows it', () => {
+    const inputs = [
+      minimal,
+      withField({ model: { template: 'mlp', hiddenUnits: [8, 4] } }),
+      withField({ serverOptimizer: { kind: 'fedadam', tau: 0.01 } }),
+      withField({ serverOptimizer: { kind: 'fedavgm' }, local: { batchSize: 1 } }),
+    ];
+    for (const input of inputs) {
+      const once = valid(input);
+      // JSON drops undefined and protocol JSON turns an absent message into null: both must parse again.
+      expect(valid(JSON.parse(JSON.stringify(once)))).toEqual(once);
+      expect(valid({ ...JSON.parse(JSON.stringify(once)), privacy: null })).toEqual(once);
+    }
+  });
+
+  it('is also available as a zod schema whose output is a JobSpec', () => {
+    const spec: JobSpec = jobSpecSchema.parse(minimal);
+    expect(spec.rounds).toBe(10);
+  });
+});
+
+describe('parseJobSpec: one message per bad field, named by its dotted path', () => {
+  it('refuses an unknown model template on model.template', () => {
+    expect(errorMap(withField({ model: { template: 'cnn' } }))).toEqual({
+      'model.template': 'unknown model template "cnn"; this version supports: logreg, mlp',
+    });
+  });
+
+  it('refuses negative rounds on rounds', () => {
+    expect(errorMap(withField({ rounds: -3 }))).toEqual({
+      rounds: 'must be an integer from 1 to 10000 (got -3)',
+    });
+  });
+
+  it('reports a value that breaks several rules once', () => {
+    expect(errorMap(withField({ rounds: -3.5 }))).toEqual({
+      rounds: 'must be an integer from 1 to 10000 (got -3.5)',
+    });
+  });
+
+  it('names an extra field, at the top and inside objects', () => {
+    expect(errorMap(withField({ epochs: 5, model: { template: 'logreg', layers: 2 } }))).toEqual({
+      epochs: 'unknown field',
+      'model.layers': 'unknown field',
+    });
+  });
+
+  it('reports every bad field of one spec together', () => {
+    const list = errors({ ...minimal, model: { template: 'cnn' }, rounds: -1, extra: true });
+    expect(list.map((e) => e.field).sort()).toEqual(['extra', 'model.template', 'rounds']);
+  });
+
+  it('says which required fields are missing', () => {
+    expect(errorMap({})).toEqual({
+      name: 'is required',
+      model: 'is required',
+      dataset: 'is required',
+      rounds: 'is required',
+    });
+    expect(errorMap(withField({ model: {}, dataset: {} }))).toEqual({
+      'model.template': 'is required',
+      'dataset.id': 'is required',
+      'dataset.features': 'is required',
+    });
+  });
+
+  it('refuses a document that is not an object', () => {
+    expect(errorMap(null)).toEqual({ '(root)': 'must be an object (got null)' });
+    expect(errorMap([minimal])).toEqual({ '(root)': 'must be an object (got a list of 1)' });
+  });
+
+  it('refuses wrong JSON types rather than coercing them', () => {
+    expect(errorMap(withField({ rounds: '10' }))).toEqual({
+      rounds: 'must be an integer from 1 to 10000 (got "10")',
+    });
+    expect(errorMap(withField({ model: 'logreg' }))).toEqual({ model: 'must be an object (got "logreg")' });
+  });
+
+  describe('name', () => {
+    it.each([[''], ['   '], ['x'.repeat(201)], [7]])('refuses %j', (name) => {
+      expect(Object.keys(errorMap(withField({ name })))).toEqual(['name']);
+    });
+    it('accepts 200 characters', () => {
+      expect(valid(withField({ name: 'x'.repeat(200) })).name).toHaveLength(200);
+    });
+  });
+
+  describe('model.hiddenUnits', () => {
+    it('is refused for logreg, which has no hidden layers', () => {
+      expect(errorMap(withField({ model: { template: 'logreg', hiddenUnits: [8] } }))).toEqual({
+        'model.hiddenUnits': 'applies only to the mlp template; logreg has no hidden layers',
+      });
+    });
+    it('needs 1 to 4 layers for an mlp', () => {
+      expect(Object.keys(errorMap(withField({ model: { template: 'mlp', hiddenUnits: [] } })))).toEqual([
+        'model.hiddenUnits',
+      ]);
+      expect(
+        Object.keys(errorMap(withField({ model: { template: 'mlp', hiddenUnits: [1, 2, 3, 4, 5] } }))),
+      ).toEqual(['model.hiddenUnits']);
+      expect(
+        valid(withField({ model: { template: 'mlp', hiddenUnits: [1, 2, 3, 4] } })).model?.hiddenUnits,
+      ).toEqual([1, 2, 3, 4]);
+    });
+    it('needs 1 to 4096 units per layer, as integers', () => {
+      expect(errorMap(withField({ model: { template: 'mlp', hiddenUnits: [16, 4097, 0, 2.5] } }))).toEqual({
+        'model.hiddenUnits.1': 'must be an integer from 1 to 4096 (got 4097)',
+        'model.hiddenUnits.2': 'must be an integer from 1 to 4096 (got 0)',
+        'model.hiddenUnits.3': 'must be an integer from 1 to 4096 (got 2.5)',
+      });
+      expect(
+        valid(withField({ model: { template: 'mlp', hiddenUnits: [4096] } })).model?.hiddenUnits,
+      ).toEqual([4096]);
+    });
+  });
+
+  describe('dataset', () => {
+    it('needs 1 to 1000 features', () => {
+      expect(Object.keys(errorMap(withField({ dataset: { id: 'd', features: [] } })))).toEqual([
+        'dataset.features',
+      ]);
+      const many = Array.from({ length: 1001 }, (_, i) => `f${i}`);
+      expect(Object.keys(errorMap(withField({ dataset: { id: 'd', features: many } })))).toEqual([
+        'dataset.features',
+      ]);
+      expect(
+        valid(withField({ dataset: { id: 'd', features: many.slice(0, 1000) } })).dataset?.features,
+      ).toHaveLength(1000);
+    });
+    it('refuses repeated feature names, naming them', () => {
+      expect(errorMap(withField({ dataset: { id: 'd', features: ['age', 'sex', 'age'] } }))).toEqual({
+        'dataset.features': 'feature names must be unique; repeated: "age"',
+      });
+    });
+    it('refuses blank or non-string feature names and a blank dataset id', () => {
+      expect(Object.keys(errorMap(withField({ dataset: { id: '', features: ['age', '', 3] } })))).toEqual([
+        'dataset.id',
+        'dataset.features.1',
+        'dataset.features.2',
+      ]);
+    });
+  });
+
+  describe('quorum, timeouts and seed', () => {
+    it.each([
+      ['minSilos', 0],
+      ['minSilos', 1.5],
+      ['roundTimeoutMs', 999],
+      ['roundTimeoutMs', 86_400_001],
+      ['offerTimeoutMs', 999],
+      ['offerTimeoutMs', 86_400_001],
+      ['seed', -1],
+      ['seed', 2 ** 32],
+    ])('refuses %s = %j', (field, value) => {
+      expect(Object.keys(errorMap(withField({ [field]: value })))).toEqual([field]);
+    });
+    it('refuses more than 10000 rounds', () => {
+      expect(errorMap(withField({ rounds: 10_001 }))).toEqual({
+        rounds: 'must be an integer from 1 to 10000 (got 10001)',
+      });
+    });
+  });
+
+  describe('local training', () => {
+    it.each([
+      ['epochs', 0],
+      ['epochs', 1001],
+      ['batchSize', 0],
+      ['learningRate', 0],
+      ['learningRate', -0.1],
+      ['learningRate', 10.5],
+    ])('refuses local.%s = %j', (field, value) => {
+      expect(Object.keys(errorMap(withField({ local: { [field]: value } })))).toEqual([`local.${field}`]);
+    });
+    it('names an unknown local setting', () => {
+      expect(errorMap(withField({ local: { momentum: 0.9 } }))).toEqual({
+        'local.momentum': 'unknown field',
+      });
+    });
+  });
+
+  describe('aggregation', () => {
+    it('refuses a rule this version does not have', () => {
+      expect(errorMap(withField({ aggregation: { rule: 'krum' } }))).toEqual({
+        'aggregation.rule': 'unknown aggregation rule "krum"; this version supports: fedavg',
+      });
+    });
+    it('refuses parameters fedavg would silently ignore', () => {
+      expect(errorMap(withField({ aggregation: { rule: 'fedavg', params: { trim: 0.1 } } }))).toEqual({
+        'aggregation.params.trim': 'fedavg takes no parameters',
+      });
+    });
+    it('refuses parameters that are not numbers', () => {
+      expect(Object.keys(errorMap(withField({ aggregation: { params: { trim: 'x' } } })))).toEqual([
+        'aggregation.params.trim',
+      ]);
+    });
+  });
+
+  describe('serverOptimizer', () => {
+    it('refuses an unknown kind', () => {
+      expect(errorMap(withField({ serverOptimizer: { kind: 'fedyogi' } }))).toEqual({
+        'serverOptimizer.kind':
+          'unknown server optimizer "fedyogi"; this version supports: none, fedavgm, fedadam',
+      });
+    });
+    it('refuses a parameter the kind does not use', () => {
+      expect(errorMap(withField({ serverOptimizer: { kind: 'fedadam', momentum: 0.9 } }))).toEqual({
+        'serverOptimizer.momentum': 'does not apply to server optimizer fedadam; it is used only by fedavgm',
+      });
+      expect(Object.keys(errorMap(withField({ serverOptimizer: { beta1: 0.9 } })))).toEqual([
+        'serverOptimizer.beta1',
+      ]);
+    });
+    it.each([
+      ['fedavgm', 'momentum', 1],
+      ['fedavgm', 'learningRate', 0],
+      ['fedadam', 'beta1', -0.1],
+      ['fedadam', 'beta2', 1],
+      ['fedadam', 'tau', 0],
+      ['fedadam', 'tau', 2],
+      ['none', 'learningRate', 11],
+    ])('refuses %s with %s = %j', (kind, param, value) => {
+      expect(Object.keys(errorMap(withField({ serverOptimizer: { kind, [param]: value } })))).toEqual([
+        `serverOptimizer.${param}`,
+      ]);
+    });
+    it('keeps fedadam parameters the researcher sets', () => {
+      expect(
+        valid(
+          withField({
+            serverOptimizer: { kind: 'fedadam', learningRate: 0.1, beta1: 0.5, beta2: 0.9, tau: 0.1 },
+          }),
+        ).serverOptimizer,
+      ).toEqual({ kind: 'fedadam', learningRate: 0.1, momentum: 0, beta1: 0.5, beta2: 0.9, tau: 0.1 });
+    });
+  });
+
+  describe('privacy', () => {
+    it('refuses differential privacy with a clear message, and nothing else about it', () => {
+      expect(errorMap(withField({ privacy: { enabled: true, targetEpsilon: 1 } }))).toEqual({
+        'privacy.enabled': DIFFERENTIAL_PRIVACY_UNAVAILABLE,
+      });
+      expect(DIFFERENTIAL_PRIVACY_UNAVAILABLE).toBe('differential privacy is not available in this version');
+    });
+    it('names unknown privacy fields when privacy is off', () => {
+      expect(errorMap(withField({ privacy: { enabled: false, delta: 1e-5 } }))).toEqual({
+        'privacy.delta': 'unknown field',
+      });
+    });
+    it('needs enabled to be a boolean', () => {
+      expect(Object.keys(errorMap(withField({ privacy: { enabled: 'no' } })))).toEqual(['privacy.enabled']);
+      expect(Object.keys(errorMap(withField({ privacy: {} })))).toEqual(['privacy.enabled']);
+    });
+  });
+});
+
+describe('checkJobAgainstFederation', () => {
+  const spec = (minSilos: number) => valid(withField({ minSilos }));
+
+  it('refuses a quorum above the number of silos', () => {
+    expect(checkJobAgainstFederation(spec(5), { connectedSilos: 4 })).toEqual([
+      { field: 'minSilos', message: 'quorum 5 is above the 4 silos in the federation' },
+    ]);
+    expect(checkJobAgainstFederation(spec(2), { connectedSilos: 1 })).toEqual([
+      { field: 'minSilos', message: 'quorum 2 is above the 1 silo in the federation' },
+    ]);
+    expect(checkJobAgainstFederation(spec(1), { connectedSilos: 0 })).toHaveLength(1);
+  });
+
+  it('accepts a quorum the federation can meet', () => {
+    expect(checkJobAgainstFederation(spec(4), { connectedSilos: 4 })).toEqual([]);
+    expect(checkJobAgainstFederation(spec(1), { connectedSilos: 9 })).toEqual([]);
+  });
+});
+
+describe('formatJobSpecIssues', () => {
+  it('prints one "field: message" line per issue', () => {
+    expect(formatJobSpecIssues(errors(withField({ rounds: 0, extra: 1 })))).toEqual([
+      'rounds: must be an integer from 1 to 10000 (got 0)',
+      'extra: unknown field',
+    ]);
+  });
+});
