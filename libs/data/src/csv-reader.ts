@@ -143,7 +143,7 @@ export async function readCsvFile(file: string, spec: CsvReadSpec): Promise<CsvR
         bad(lineNo, `expected ${expectedFields} columns, found ${fields.length}`);
         continue;
       }
-      const labelText = fields[label.index];
+      const labelText = fields[label.index].trim();
       if (label.isMissing(labelText)) {
         bad(lineNo, `label column "${label.name}" is missing`);
         continue;
@@ -161,7 +161,8 @@ export async function readCsvFile(file: string, spec: CsvReadSpec): Promise<CsvR
       const row = new Float64Array(features.length);
       let problem: string | undefined;
       for (let j = 0; j < features.length && problem === undefined; j++) {
-        const cell = fields[features[j].index];
+        // Quoted fields arrive untrimmed; every column here is numeric, so padding carries no meaning.
+        const cell = fields[features[j].index].trim();
         if (features[j].isMissing(cell)) {
           row[j] = Number.NaN;
           continue;
