@@ -1,0 +1,91 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { ClientGrpc } from '@nestjs/microservices';
+import {
+  JOBS_SERVICE_NAME,
+  type CancelJobRequest,
+  type DownloadModelRequest,
+  type Job,
+  type JobsServiceClient,
+  type ListJobsRequest,
+  type ListJobsResponse,
+  type ListSilosResponse,
+  type ModelChunk,
+  type SubmitJobRequest,
+} from '@cohort/protocol';
+import { catchError, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import { GatewayErrorCode } from '../common/gateway.exception.js';
+import { AGGREGATOR_GRPC_CLIENT, GATEWAY_CONFIG } from '../common/tokens.js';
+import type { GatewayConfig } from '../config.js';
+import { fromAggregatorError, type CallContext } from './grpc-error.js';
+
+function jobNotFound(jobId: string): CallContext['notFound'] {
+  return { code: GatewayErrorCode.JOB_NOT_FOUND, message: `job ${jobId} not found` };
+}
+
+/**
+ * The aggregator's JobsService as promises: every call gets a deadline and every failure becomes a
+ * GatewayException, so feature services never see gRPC.
+ */
+@Injectable()
+export class JobsClient implements OnModuleInit {
+  private jobs!: JobsServiceClient;
+
+  constructor(
+    @Inject(AGGREGATOR_GRPC_CLIENT) private readonly grpc: ClientGrpc,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs = this.grpc.getService<JobsServiceClient>(JOBS_SERVICE_NAME);
+  }
+
+  submitJob(request: SubmitJobRequest): Promise<Job> {
+    return this.unary(this.jobs.submitJob(request), { action: 'submit the job' });
+  }
+
+  getJob(jobId: string): Promise<Job> {
+    return this.unary(this.jobs.getJob({ jobId }), {
+      action: `read job ${jobId}`,
+      notFound: jobNotFound(jobId),
+    });
+  }
+
+  listJobs(request: ListJobsRequest): Promise<ListJobsResponse> {
+    return this.unary(this.jobs.listJobs(request), { action: 'list jobs' });
+  }
+
+  cancelJob(request: CancelJobRequest): Promise<Job> {
+    return this.unary(this.jobs.cancelJob(request), {
+      action: `cancel job ${request.jobId}`,
+      notFound: jobNotFound(request.jobId),
+    });
+  }
+
+  listSilos(): Promise<ListSilosResponse> {
+    return this.unary(this.jobs.listSilos({}), { action: 'list silos' });
+  }
+
+  /** The model as the aggregator streams it; a silence longer than the idle timeout ends it with a 504. */
+  downloadModel(request: DownloadModelRequest): Observable<ModelChunk> {
+    const context: CallContext = {
+      action: `download the model of job ${request.jobId}`,
+      notFound: jobNotFound(request.jobId),
+      timeoutMs: this.config.downloadIdleTimeoutMs,
+    };
+    return this.jobs.downloadModel(request).pipe(
+      timeout({ each: context.timeoutMs }),
+      catchError((err: unknown) => throwError(() => fromAggregatorError(err, context))),
+    );
+  }
+
+  private unary<T>(call: Observable<T>, context: Omit<CallContext, 'timeoutMs'>): Promise<T> {
+    const full: CallContext = { ...context, timeoutMs: this.config.requestTimeoutMs };
+    // Unsubscribing on timeout cancels the underlying gRPC call, so a slow aggregator is not left working for nobody.
+    return firstValueFrom(
+      call.pipe(
+        timeout({ first: full.timeoutMs }),
+        catchError((err: unknown) => throwError(() => fromAggregatorError(err, full))),
+      ),
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger } from 'pino';
+import type { GatewayLogLevel } from '../config.js';
+
+/**
+ * JSON logs on standard error: standard output belongs to the CLI, whose last line is its --json report.
+ */
+export function createGatewayLogger(level: GatewayLogLevel): Logger {
+  return pino(
+    { name: 'gateway', level, base: { service: 'gateway' } },
+    pino.destination({ fd: 2, sync: false }),
+  );
+}
+
+function text(message: unknown): string {
+  return typeof message === 'string' ? message : JSON.stringify(message);
+}
+
+/** Routes Nest's own messages (module init, route mapping) into the same JSON stream, at debug for the chatter. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly pinoLogger: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.pinoLogger.debug({ context }, text(message));
+  }
+  error(message: unknown, stackOrContext?: string, context?: string): void {
+    this.pinoLogger.error(
+      { context: context ?? stackOrContext, stack: context ? stackOrContext : undefined },
+      text(message),
+    );
+  }
+  warn(message: unknown, context?: string): void {
+    this.pinoLogger.warn({ context }, text(message));
+  }
+  debug(message: unknown, context?: string): void {
+    this.pinoLogger.debug({ context }, text(message));
+  }
+  verbose(message: unknown, context?: string): void {
+    this.pinoLogger.trace({ context }, text(message));
+  }
+}

@@ -1,0 +1,50 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { GATEWAY_CONFIG, LOGGER } from './common/tokens.js';
+import type { GatewayConfig } from './config.js';
+import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import type { ModelArtifactsConverter } from './models/model-artifacts.converter.js';
+import { ModelsModule } from './models/models.module.js';
+import { SilosModule } from './silos/silos.module.js';
+
+/** Configuration and logger, visible to every module (the gRPC client factory included). */
+@Global()
+@Module({})
+class CoreModule {
+  static register(config: GatewayConfig, logger: Logger): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+      ],
+      exports: [GATEWAY_CONFIG, LOGGER],
+    };
+  }
+}
+
+export interface GatewayDependencies {
+  config: GatewayConfig;
+  logger: Logger;
+  modelArtifacts: ModelArtifactsConverter;
+}
+
+@Module({})
+export class GatewayModule {
+  static forRoot(deps: GatewayDependencies): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        CoreModule.register(deps.config, deps.logger),
+        HealthModule,
+        JobsModule,
+        ModelsModule.register(deps.modelArtifacts),
+        SilosModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+    };
+  }
+}

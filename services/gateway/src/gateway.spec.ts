@@ -1,0 +1,589 @@
+import { createServer } from 'node:net';
+import { status } from '@grpc/grpc-js';
+import {
+  WeightsEncoding,
+  chunkBytes,
+  packFloat32,
+  sha256,
+  type CancelJobRequest,
+  type DownloadModelRequest,
+  type GetJobRequest,
+  type Job,
+  type JobEvent,
+  type JobsServiceController,
+  type ListJobsRequest,
+  type ListJobsResponse,
+  type ListSilosResponse,
+  type ModelChunk,
+  type ModelSpec,
+  type SubmitJobRequest,
+} from '@cohort/protocol';
+import { EMPTY, from, NEVER, type Observable } from 'rxjs';
+import { startGateway, type RunningGateway, type StartGatewayOptions } from './bootstrap.js';
+import type { LayersModelArtifacts, ModelArtifactsConverter } from './models/model-artifacts.converter.js';
+import { FakeGrpcError, startFakeJobsService, type FakeJobsServer } from './testing/fake-jobs-service.js';
+
+/** An in-memory aggregator: stores submitted jobs, and lets a test script failures per call. */
+class FakeAggregator implements JobsServiceController {
+  jobs = new Map<string, Job>();
+  submitted: SubmitJobRequest[] = [];
+  cancelled: CancelJobRequest[] = [];
+  downloads: DownloadModelRequest[] = [];
+  failSubmit: FakeGrpcError | undefined;
+  hangGet = false;
+  model: ModelChunk[] | undefined;
+
+  submitJob(request: SubmitJobRequest): Job {
+    this.submitted.push(request);
+    if (this.failSubmit) throw this.failSubmit;
+    const job: Job = {
+      jobId: `job-${this.jobs.size + 1}`,
+      spec: request.spec,
+      status: 'pending',
+      currentRound: 0,
+      failureReason: '',
+      submittedBy: request.submittedBy,
+      createdAtUnixMs: 1_700_000_000_000,
+      updatedAtUnixMs: 1_700_000_000_000,
+      decisions: [],
+      rounds: [],
+    };
+    this.jobs.set(job.jobId, job);
+    return job;
+  }
+
+  getJob(request: GetJobRequest): Promise<Job> | Job {
+    if (this.hangGet) return new Promise<Job>(() => undefined);
+    const job = this.jobs.get(request.jobId);
+    if (!job) throw new FakeGrpcError(status.NOT_FOUND, `job ${request.jobId} not found`, 'JOB_NOT_FOUND');
+    return job;
+  }
+
+  listJobs(_request: ListJobsRequest): ListJobsResponse {
+    return { jobs: [...this.jobs.values()], nextPageToken: '' };
+  }
+
+  cancelJob(request: CancelJobRequest): Job {
+    this.cancelled.push(request);
+    const job = this.jobs.get(request.jobId);
+    if (!job) throw new FakeGrpcError(status.NOT_FOUND, `job ${request.jobId} not found`, 'JOB_NOT_FOUND');
+    job.status = 'cancelled';
+    return job;
+  }
+
+  watchJob(): Observable<JobEvent> {
+    return NEVER;
+  }
+
+  downloadModel(request: DownloadModelRequest): Observable<ModelChunk> {
+    this.downloads.push(request);
+    if (!this.model && !this.jobs.has(request.jobId)) {
+      throw new FakeGrpcError(status.NOT_FOUND, `job ${request.jobId} not found`, 'JOB_NOT_FOUND');
+    }
+    if (!this.model) {
+      throw new FakeGrpcError(
+        status.FAILED_PRECONDITION,
+        'the model of this job is not released yet',
+        'MODEL_NOT_RELEASED',
+      );
+    }
+    return this.model.length === 0 ? EMPTY : from(this.model);
+  }
+
+  listSilos(): ListSilosResponse {
+    return {
+      silos: [
+        {
+          siloId: 'cleveland',
+          connected: true,
+          lastSeenUnixMs: 1_700_000_000_000,
+          datasetIds: ['heart-disease'],
+        },
+      ],
+    };
+  }
+}
+
+const validSpec = {
+  name: 'heart disease baseline',
+  model: { template: 'logreg' },
+  dataset: { id: 'heart-disease', features: ['age', 'sex', 'chol'] },
+  rounds: 3,
+};
+
+async function request(
+  gateway: RunningGateway,
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<{ status: number; body: any; headers: Headers; bytes: Buffer }> {
+  const hasBody = init.body !== undefined || init.raw !== undefined;
+  const response = await fetch(`${gateway.url}${path}`, {
+    method: init.method ?? (hasBody ? 'POST' : 'GET'),
+    headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: init.raw ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const isJson = response.headers.get('content-type')?.includes('application/json');
+  return {
+    status: response.status,
+    body: isJson ? JSON.parse(bytes.toString('utf8')) : undefined,
+    headers: response.headers,
+    bytes,
+  };
+}
+
+/**
+ * fetch for TensorFlow.js inside jest: Node's fetch builds JSON arrays in the outer realm, which fail tfjs's
+ * `instanceof Array` checks inside jest's VM context. Re-parsing here keeps every object in this realm; in a real
+ * process (one realm) plain fetch works, which is all tf.loadLayersModel(url) uses.
+ */
+async function inRealmFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  const bytes = new Uint8Array(await response.arrayBuffer()).slice();
+  const text = new TextDecoder().decode(bytes);
+  return {
+    ok: response.ok,
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+    url: input instanceof Request ? input.url : String(input),
+    json: () => Promise.resolve(JSON.parse(text)),
+    text: () => Promise.resolve(text),
+    arrayBuffer: () => Promise.resolve(bytes.buffer),
+  } as unknown as Response;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('gateway against a fake aggregator', () => {
+  let aggregator: FakeAggregator;
+  let fake: FakeJobsServer;
+  let gateway: RunningGateway;
+  let converted: { spec: ModelSpec; inputDim: number; weights: Float32Array }[];
+
+  const fakeConverter: ModelArtifactsConverter = {
+    toLayersModelArtifacts: (spec, inputDim, weights): Promise<LayersModelArtifacts> => {
+      converted.push({ spec, inputDim, weights });
+      return Promise.resolve({
+        modelJson: {
+          format: 'layers-model',
+          modelTopology: { template: spec.template },
+          weightsManifest: [{ paths: ['weights.bin'], weights: [] }],
+        },
+        weightsBin: Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
+      });
+    },
+  };
+
+  async function start(options: Partial<StartGatewayOptions> = {}): Promise<RunningGateway> {
+    return startGateway(
+      { aggregatorUrl: fake.url, port: 0, logLevel: 'silent', ...options },
+      { modelArtifacts: fakeConverter },
+    );
+  }
+
+  beforeEach(async () => {
+    aggregator = new FakeAggregator();
+    converted = [];
+    fake = await startFakeJobsService(aggregator);
+    gateway = await start();
+  });
+
+  afterEach(async () => {
+    await gateway.close();
+    await fake.stop();
+  });
+
+  it('binds the port it was given 0 for and reports it in its URL', () => {
+    expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(gateway.url).not.toMatch(/:0$/);
+  });
+
+  it('answers /healthz', async () => {
+    const res = await request(gateway, '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  describe('POST /v1/jobs', () => {
+    it('refuses an invalid spec with one message per bad field, without calling the aggregator', async () => {
+      const res = await request(gateway, '/v1/jobs', {
+        body: { ...validSpec, model: { template: 'cnn' }, rounds: -2, colour: 'blue' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('JOB_SPEC_INVALID');
+      expect(res.body.error.message).toContain('model.template');
+      expect(res.body.error.details).toEqual([
+        {
+          field: 'model.template',
+          message: 'unknown model template "cnn"; this version supports: logreg, mlp',
+        },
+        { field: 'rounds', message: 'must be an integer from 1 to 10000 (got -2)' },
+        { field: 'colour', message: 'unknown field' },
+      ]);
+      expect(aggregator.submitted).toHaveLength(0);
+    });
+
+    it('passes on the aggregator refusing the job, with its code and field details', async () => {
+      aggregator.failSubmit = new FakeGrpcError(
+        status.INVALID_ARGUMENT,
+        'the job cannot run in this federation',
+        'JOB_SPEC_INVALID',
+        [{ field: 'minSilos', message: 'quorum 5 is above the 4 silos in the federation' }],
+      );
+      const res = await request(gateway, '/v1/jobs', { body: { ...validSpec, minSilos: 5 } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: {
+          code: 'JOB_SPEC_INVALID',
+          message: 'the job cannot run in this federation',
+          details: [{ field: 'minSilos', message: 'quorum 5 is above the 4 silos in the federation' }],
+        },
+      });
+    });
+
+    it('maps an aggregator FAILED_PRECONDITION to 409 with the aggregator code', async () => {
+      aggregator.failSubmit = new FakeGrpcError(
+        status.FAILED_PRECONDITION,
+        'no silo has this dataset',
+        'DATASET_UNKNOWN',
+      );
+      const res = await request(gateway, '/v1/jobs', { body: validSpec });
+      expect(res.status).toBe(409);
+      expect(res.body.error).toEqual({
+        code: 'DATASET_UNKNOWN',
+        message: 'no silo has this dataset',
+        details: [],
+      });
+    });
+
+    it('refuses a body that is not JSON, not declared as JSON, or too large, in the JSON error shape', async () => {
+      const malformed = await request(gateway, '/v1/jobs', {
+        raw: '{"name": ',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error.code).toBe('BODY_NOT_JSON');
+
+      const text = await request(gateway, '/v1/jobs', {
+        raw: 'name=x',
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect(text.status).toBe(415);
+      expect(text.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+
+      const huge = await request(gateway, '/v1/jobs', {
+        body: { ...validSpec, name: 'x'.repeat(2 * 1024 * 1024) },
+      });
+      expect(huge.status).toBe(413);
+      expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(aggregator.submitted).toHaveLength(0);
+    });
+
+    it('submits as the X-Cohort-User principal, or as "researcher" without one', async () => {
+      await request(gateway, '/v1/jobs', {
+        body: validSpec,
+        headers: { 'x-cohort-user': 'dr.ada@cleveland' },
+      });
+      await request(gateway, '/v1/jobs', { body: validSpec });
+      expect(aggregator.submitted.map((s) => s.submittedBy)).toEqual(['dr.ada@cleveland', 'researcher']);
+
+      const bad = await request(gateway, '/v1/jobs', {
+        body: validSpec,
+        headers: { 'x-cohort-user': 'a b' },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details[0].field).toBe('X-Cohort-User');
+    });
+  });
+
+  it('round-trips a job: submit, get, list, cancel', async () => {
+    const submitted = await request(gateway, '/v1/jobs', { body: validSpec });
+    expect(submitted.status).toBe(201);
+    const id: string = submitted.body.jobId;
+    expect(id).toBe('job-1');
+    // The aggregator received the spec with every default filled in.
+    expect(aggregator.submitted[0].spec).toMatchObject({
+      minSilos: 1,
+      roundTimeoutMs: 120_000,
+      local: { epochs: 1, batchSize: 32, learningRate: 0.1 },
+      serverOptimizer: { kind: 'none', learningRate: 1 },
+    });
+
+    const got = await request(gateway, `/v1/jobs/${id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({
+      jobId: id,
+      status: 'pending',
+      submittedBy: 'researcher',
+      spec: {
+        name: validSpec.name,
+        model: { template: 'logreg', hiddenUnits: [] },
+        rounds: 3,
+        privacy: null,
+      },
+    });
+
+    const listed = await request(gateway, '/v1/jobs');
+    expect(listed.status).toBe(200);
+    expect((listed.body.jobs as { jobId: string }[]).map((j) => j.jobId)).toEqual([id]);
+    expect(listed.body.nextPageToken).toBeNull();
+
+    const cancelled = await request(gateway, `/v1/jobs/${id}/cancel`, {
+      method: 'POST',
+      headers: { 'x-cohort-user': 'dr.ada' },
+    });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(aggregator.cancelled).toEqual([{ jobId: id, requestedBy: 'dr.ada', reason: '' }]);
+
+    const withReason = await request(gateway, `/v1/jobs/${id}/cancel`, {
+      body: { reason: 'wrong features' },
+    });
+    expect(withReason.status).toBe(200);
+    expect(aggregator.cancelled[1].reason).toBe('wrong features');
+  });
+
+  it('a job as the gateway returns it can be submitted again', async () => {
+    const submitted = await request(gateway, '/v1/jobs', {
+      body: { ...validSpec, serverOptimizer: { kind: 'fedadam' } },
+    });
+    const again = await request(gateway, '/v1/jobs', { body: submitted.body.spec });
+    expect(again.status).toBe(201);
+    expect(aggregator.submitted[1].spec).toEqual(aggregator.submitted[0].spec);
+  });
+
+  it('returns metrics per round and per silo, with an undefined AUC as null and never NaN', async () => {
+    const metrics = (auc: number | undefined, loss = 0.5) => ({
+      loss,
+      accuracy: 0.8,
+      ...(auc === undefined ? {} : { auc }),
+      examples: 40,
+      positiveHistogram: [1, 2],
+      negativeHistogram: [3, 4],
+    });
+    aggregator.jobs.set('job-m', {
+      ...aggregator.submitJob({ spec: undefined, submittedBy: 'researcher' }),
+      jobId: 'job-m',
+      status: 'running',
+      currentRound: 1,
+      rounds: [
+        {
+          round: 1,
+          status: 'completed',
+          startedAtUnixMs: 1,
+          closedAtUnixMs: 2,
+          durationMs: 1,
+          metrics: metrics(0.75),
+          silos: [
+            {
+              siloId: 'cleveland',
+              updateStatus: 'accepted',
+              reason: '',
+              exampleCount: 40,
+              trainMs: 9,
+              metrics: metrics(undefined),
+            },
+            {
+              siloId: 'va',
+              updateStatus: 'accepted',
+              reason: '',
+              exampleCount: 40,
+              trainMs: 9,
+              metrics: metrics(Number.NaN, Number.NaN),
+            },
+          ],
+        },
+      ],
+    });
+    const res = await request(gateway, '/v1/jobs/job-m');
+    expect(res.status).toBe(200);
+    const [round] = res.body.rounds;
+    expect(round.metrics).toEqual({
+      loss: 0.5,
+      accuracy: 0.8,
+      auc: 0.75,
+      examples: 40,
+      positiveHistogram: [1, 2],
+      negativeHistogram: [3, 4],
+    });
+    expect(round.silos[0].metrics.auc).toBeNull();
+    expect(round.silos[1].metrics).toMatchObject({ auc: null, loss: null });
+    expect(res.bytes.toString('utf8')).not.toMatch(/NaN|"_auc"/);
+  });
+
+  it('answers 404 with the aggregator code for an unknown job', async () => {
+    for (const path of ['/v1/jobs/nope', '/v1/jobs/nope/model']) {
+      const res = await request(gateway, path);
+      expect(res.status).toBe(404);
+      expect(res.body.error).toEqual({ code: 'JOB_NOT_FOUND', message: 'job nope not found', details: [] });
+    }
+    const cancel = await request(gateway, '/v1/jobs/nope/cancel', { method: 'POST' });
+    expect(cancel.status).toBe(404);
+  });
+
+  it('answers 404 in JSON for an unknown route', async () => {
+    const res = await request(gateway, '/v2/jobs');
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('ROUTE_NOT_FOUND');
+    const wrongMethod = await request(gateway, '/v1/silos', { method: 'DELETE' });
+    expect(wrongMethod.status).toBe(404);
+    expect(wrongMethod.body.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('refuses unknown list parameters', async () => {
+    const res = await request(gateway, '/v1/jobs?limit=5');
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe('limit');
+  });
+
+  it('lists silos', async () => {
+    const res = await request(gateway, '/v1/silos');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      silos: [
+        {
+          siloId: 'cleveland',
+          connected: true,
+          lastSeenUnixMs: 1_700_000_000_000,
+          datasetIds: ['heart-disease'],
+        },
+      ],
+    });
+  });
+
+  it('answers 504 when the aggregator does not answer in time', async () => {
+    const impatient = await start({ requestTimeoutMs: 300 });
+    try {
+      aggregator.hangGet = true;
+      const res = await request(impatient, '/v1/jobs/job-1');
+      expect(res.status).toBe(504);
+      expect(res.body.error.code).toBe('AGGREGATOR_TIMEOUT');
+    } finally {
+      await impatient.close();
+    }
+  });
+
+  describe('model download', () => {
+    const spec: ModelSpec = { template: 'mlp', hiddenUnits: [2] };
+    // 3 inputs → 2 hidden → 1 output: kernel 3x2, bias 2, kernel 2x1, bias 1.
+    const layout = [
+      { name: 'dense_0/kernel', shape: [3, 2] },
+      { name: 'dense_0/bias', shape: [2] },
+      { name: 'dense_1/kernel', shape: [2, 1] },
+      { name: 'dense_1/bias', shape: [1] },
+    ];
+    const weights = Float32Array.from({ length: 11 }, (_, i) => i / 10 - 0.5);
+
+    function modelChunks(bytes: Buffer, digest: Uint8Array = sha256(bytes)): ModelChunk[] {
+      return [
+        {
+          header: {
+            jobId: 'job-1',
+            round: 3,
+            model: spec,
+            layout,
+            encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
+            totalBytes: bytes.byteLength,
+            sha256: digest,
+          },
+        },
+        ...chunkBytes(bytes, 16).map((data) => ({ data })),
+      ];
+    }
+
+    it('serves model.json pointing at model.weights.bin, and the weights, as the aggregator released them', async () => {
+      aggregator.model = modelChunks(packFloat32(weights));
+      const json = await request(gateway, '/v1/jobs/job-1/model', { headers: { 'x-cohort-user': 'dr.ada' } });
+      expect(json.status).toBe(200);
+      expect(json.body.weightsManifest[0].paths).toEqual(['model.weights.bin']);
+      expect(converted[0].spec).toEqual(spec);
+      expect(converted[0].inputDim).toBe(3);
+      expect(Array.from(converted[0].weights)).toEqual(Array.from(weights));
+
+      const bin = await request(gateway, '/v1/jobs/job-1/model.weights.bin');
+      expect(bin.status).toBe(200);
+      expect(bin.headers.get('content-type')).toBe('application/octet-stream');
+      expect(bin.bytes.equals(packFloat32(weights))).toBe(true);
+      // Each file is its own audited download, under the principal who asked.
+      expect(aggregator.downloads).toEqual([
+        { jobId: 'job-1', requestedBy: 'dr.ada' },
+        { jobId: 'job-1', requestedBy: 'researcher' },
+      ]);
+    });
+
+    it('refuses weights that do not match the digest in the header', async () => {
+      aggregator.model = modelChunks(packFloat32(weights), new Uint8Array(32));
+      const res = await request(gateway, '/v1/jobs/job-1/model');
+      expect(res.status).toBe(502);
+      expect(res.body.error.code).toBe('MODEL_INVALID');
+      expect(converted).toHaveLength(0);
+    });
+
+    it('refuses a stream that ends before the announced bytes', async () => {
+      aggregator.model = modelChunks(packFloat32(weights)).slice(0, 2);
+      const res = await request(gateway, '/v1/jobs/job-1/model.weights.bin');
+      expect(res.status).toBe(502);
+      expect(res.body.error.code).toBe('MODEL_INVALID');
+    });
+
+    it('passes on a model that is not released yet as 409', async () => {
+      aggregator.submitJob({ spec: undefined, submittedBy: 'researcher' });
+      const res = await request(gateway, '/v1/jobs/job-1/model');
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('MODEL_NOT_RELEASED');
+    });
+
+    it('serves a model that tf.loadLayersModel loads with the released weights (real TensorFlow.js export)', async () => {
+      const tf = await import('@tensorflow/tfjs');
+      const real = await startGateway({ aggregatorUrl: fake.url, port: 0, logLevel: 'silent' });
+      try {
+        aggregator.model = modelChunks(packFloat32(weights));
+        const model = await tf.loadLayersModel(
+          tf.io.http(`${real.url}/v1/jobs/job-1/model`, { fetchFunc: inRealmFetch }),
+        );
+        try {
+          const loaded = model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+          expect(loaded).toEqual(Array.from(weights));
+          expect(model.inputs[0].shape).toEqual([null, 3]);
+          const prediction = model.predict(tf.tensor2d([[1, 2, 3]])) as import('@tensorflow/tfjs').Tensor;
+          const [p] = prediction.dataSync();
+          expect(p).toBeGreaterThan(0);
+          expect(p).toBeLessThan(1);
+        } finally {
+          model.dispose();
+        }
+      } finally {
+        await real.close();
+      }
+    });
+  });
+});
+
+describe('gateway without an aggregator', () => {
+  it('answers 503 saying the aggregator is unreachable', async () => {
+    const gateway = await startGateway({
+      aggregatorUrl: `127.0.0.1:${await closedPort()}`,
+      port: 0,
+      logLevel: 'silent',
+    });
+    try {
+      for (const path of ['/v1/jobs', '/v1/silos']) {
+        const res = await request(gateway, path);
+        expect(res.status).toBe(503);
+        expect(res.body.error.code).toBe('AGGREGATOR_UNAVAILABLE');
+        expect(res.body.error.message).toMatch(/aggregator is unreachable/);
+      }
+      // The gateway itself stays up.
+      expect((await request(gateway, '/healthz')).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

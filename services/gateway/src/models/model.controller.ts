@@ -1,0 +1,21 @@
+import { Controller, Get, Header, Param, type StreamableFile } from '@nestjs/common';
+import { Principal } from '../common/principal.decorator.js';
+import { ModelService } from './model.service.js';
+
+/** The released model of a job in the TensorFlow.js layers format: tf.loadLayersModel('<gateway>/v1/jobs/ID/model'). */
+@Controller({ path: 'jobs', version: '1' })
+export class ModelController {
+  constructor(private readonly models: ModelService) {}
+
+  @Get(':id/model')
+  @Header('Cache-Control', 'no-store')
+  modelJson(@Param('id') jobId: string, @Principal() principal: string): Promise<object> {
+    return this.models.modelJson(jobId, principal);
+  }
+
+  @Get(':id/model.weights.bin')
+  @Header('Cache-Control', 'no-store')
+  weights(@Param('id') jobId: string, @Principal() principal: string): Promise<StreamableFile> {
+    return this.models.weights(jobId, principal);
+  }
+}
