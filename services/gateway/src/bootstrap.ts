@@ -3,9 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import { createLogger, type Logger } from '@cohort/observability';
 import { GatewayConfig, type GatewayLogLevel } from './config.js';
-import { createGatewayLogger, PinoNestLogger } from './common/logger.js';
+import { PinoNestLogger } from './common/logger.js';
 import { GatewayModule } from './gateway.module.js';
 import {
   trainingLibraryConverter,
@@ -63,7 +63,7 @@ export async function startGateway(
   overrides: GatewayOverrides = {},
 ): Promise<RunningGateway> {
   const config = GatewayConfig.from(options);
-  const logger = overrides.logger ?? createGatewayLogger(config.logLevel);
+  const logger = overrides.logger ?? createLogger('gateway', config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(
     GatewayModule.forRoot({
       config,

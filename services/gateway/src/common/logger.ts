@@ -1,16 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
-import type { GatewayLogLevel } from '../config.js';
-
-/**
- * JSON logs on standard error: standard output belongs to the CLI, whose last line is its --json report.
- */
-export function createGatewayLogger(level: GatewayLogLevel): Logger {
-  return pino(
-    { name: 'gateway', level, base: { service: 'gateway' } },
-    pino.destination({ fd: 2, sync: false }),
-  );
-}
+import type { Logger } from 'pino';
 
 function text(message: unknown): string {
   return typeof message === 'string' ? message : JSON.stringify(message);
