@@ -1,5 +1,5 @@
 /** Stable codes so a silo can report why training or evaluation refused to run. */
-export type TrainingErrorCode = 'INVALID_DATA' | 'INVALID_OPTIONS' | 'TRAINING_DIVERGED' | 'INVALID_METRICS';
+export type TrainingErrorCode = 'INVALID_DATA' | 'INVALID_OPTIONS' | 'TRAINING_DIVERGED';
 
 export class TrainingError extends Error {
   constructor(

@@ -5,6 +5,5 @@ export * from './tf-model.js';
 export { clearModelCache } from './model-cache.js';
 export * from './local-train.js';
 export * from './evaluate.js';
-export * from './metrics.js';
 export * from './layers-export.js';
 export * from './pooled.js';

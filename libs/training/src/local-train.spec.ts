@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initTensorflow } from './backend.js';
 import { evaluateModel } from './evaluate.js';
 import { trainLocal } from './local-train.js';
-import { binaryMetrics } from './metrics.js';
+import { binaryMetrics } from '@cohort/evaluation';
 import { rows, separableData } from './testing/synthetic.js';
 
 const logreg = { template: 'logreg', hiddenUnits: [] };

@@ -2,7 +2,7 @@ import { initialWeights } from '@cohort/model';
 import { initTensorflow } from './backend.js';
 import { concatData } from './data.js';
 import { evaluateModel } from './evaluate.js';
-import { binaryMetrics } from './metrics.js';
+import { binaryMetrics } from '@cohort/evaluation';
 import { trainPooled } from './pooled.js';
 import { rows, separableData } from './testing/synthetic.js';
 

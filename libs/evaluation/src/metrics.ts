@@ -1,6 +1,6 @@
 // Held-out metrics of a binary classifier. Pure: the aggregator combines silos' metrics without TensorFlow.js.
 import type { Metrics } from '@cohort/protocol';
-import { TrainingError } from './errors.js';
+import { EvaluationError } from './errors.js';
 
 export const DEFAULT_HISTOGRAM_BINS = 100;
 
@@ -29,9 +29,9 @@ export function binaryMetrics(
 ): BinaryMetrics {
   const n = scores.length;
   if (labels.length !== n) {
-    throw new TrainingError('INVALID_METRICS', `${n} scores but ${labels.length} labels`);
+    throw new EvaluationError('INVALID_METRICS', `${n} scores but ${labels.length} labels`);
   }
-  if (n === 0) throw new TrainingError('INVALID_METRICS', 'cannot compute metrics of an empty test set');
+  if (n === 0) throw new EvaluationError('INVALID_METRICS', 'cannot compute metrics of an empty test set');
   assertBins(bins);
   const positiveHistogram = new Array<number>(bins).fill(0);
   const negativeHistogram = new Array<number>(bins).fill(0);
@@ -40,9 +40,9 @@ export function binaryMetrics(
   for (let i = 0; i < n; i++) {
     const s = scores[i];
     const y = labels[i];
-    if (Number.isNaN(s)) throw new TrainingError('INVALID_METRICS', `score ${i} is NaN`);
+    if (Number.isNaN(s)) throw new EvaluationError('INVALID_METRICS', `score ${i} is NaN`);
     if (y !== 0 && y !== 1)
-      throw new TrainingError('INVALID_METRICS', `label ${i} is ${y}; labels must be 0 or 1`);
+      throw new EvaluationError('INVALID_METRICS', `label ${i} is ${y}; labels must be 0 or 1`);
     const p = Math.min(Math.max(s, PROBABILITY_EPSILON), 1 - PROBABILITY_EPSILON);
     lossSum -= y === 1 ? Math.log(p) : Math.log(1 - p);
     if ((s > 0.5 ? 1 : 0) === y) correct++;
@@ -60,7 +60,7 @@ export function binaryMetrics(
 
 function assertBins(bins: number): void {
   if (!Number.isSafeInteger(bins) || bins < 1) {
-    throw new TrainingError('INVALID_METRICS', `bins must be a positive integer, got ${bins}`);
+    throw new EvaluationError('INVALID_METRICS', `bins must be a positive integer, got ${bins}`);
   }
 }
 
@@ -99,7 +99,7 @@ export function aucFromHistograms(
   negativeHistogram: readonly number[],
 ): number | undefined {
   if (positiveHistogram.length !== negativeHistogram.length) {
-    throw new TrainingError(
+    throw new EvaluationError(
       'INVALID_METRICS',
       `histograms have ${positiveHistogram.length} and ${negativeHistogram.length} bins`,
     );
@@ -121,7 +121,7 @@ export function aucFromHistograms(
  * from the summed histograms (exact up to the bin width; no prediction leaves a silo).
  */
 export function combineMetrics(list: readonly Metrics[]): BinaryMetrics {
-  if (list.length === 0) throw new TrainingError('INVALID_METRICS', 'no metrics to combine');
+  if (list.length === 0) throw new EvaluationError('INVALID_METRICS', 'no metrics to combine');
   const bins = list[0].positiveHistogram.length;
   const positiveHistogram = new Array<number>(bins).fill(0);
   const negativeHistogram = new Array<number>(bins).fill(0);
@@ -130,14 +130,14 @@ export function combineMetrics(list: readonly Metrics[]): BinaryMetrics {
   let accuracySum = 0;
   list.forEach((m, i) => {
     if (m.positiveHistogram.length !== bins || m.negativeHistogram.length !== bins) {
-      throw new TrainingError(
+      throw new EvaluationError(
         'INVALID_METRICS',
         `metrics ${i} have histograms of ${m.positiveHistogram.length} and ${m.negativeHistogram.length} bins, ` +
           `metrics 0 have ${bins}`,
       );
     }
     if (!Number.isFinite(m.examples) || m.examples < 0) {
-      throw new TrainingError('INVALID_METRICS', `metrics ${i} have ${m.examples} examples`);
+      throw new EvaluationError('INVALID_METRICS', `metrics ${i} have ${m.examples} examples`);
     }
     examples += m.examples;
     lossSum += m.loss * m.examples;
@@ -147,7 +147,7 @@ export function combineMetrics(list: readonly Metrics[]): BinaryMetrics {
       negativeHistogram[b] += m.negativeHistogram[b];
     }
   });
-  if (examples === 0) throw new TrainingError('INVALID_METRICS', 'the metrics to combine cover no examples');
+  if (examples === 0) throw new EvaluationError('INVALID_METRICS', 'the metrics to combine cover no examples');
   return {
     loss: lossSum / examples,
     accuracy: accuracySum / examples,
