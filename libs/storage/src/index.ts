@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './database.js';
+export { describeDatabaseUrl } from './database-url.js';
+export * from './migrate.js';
+export * from './test-database.js';
