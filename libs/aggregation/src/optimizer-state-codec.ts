@@ -8,6 +8,8 @@ const VERSION = 1;
 const HEADER_BYTES = 16;
 const KIND_CODES: Record<ServerOptimizerKind, number> = { none: 0, fedavgm: 1, fedadam: 2 };
 const ARRAY_COUNT: Record<ServerOptimizerKind, number> = { none: 0, fedavgm: 1, fedadam: 2 };
+// Typed arrays use the host's byte order; on little-endian hosts (nearly all) the bytes copy as they are.
+const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function arraysOf(state: ServerOptimizerState): Float32Array[] {
   switch (state.kind) {
@@ -50,7 +52,12 @@ export function encodeOptimizerState(state: ServerOptimizerState): Buffer {
   out.writeUInt32LE(length, 12);
   let offset = HEADER_BYTES;
   for (const a of arrays) {
-    for (let i = 0; i < a.length; i++, offset += 4) out.writeFloatLE(a[i], offset);
+    if (littleEndianHost) {
+      out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
+      offset += a.byteLength;
+    } else {
+      for (let i = 0; i < a.length; i++, offset += 4) out.writeFloatLE(a[i], offset);
+    }
   }
   return out;
 }
@@ -79,8 +86,14 @@ export function decodeOptimizerState(bytes: Uint8Array): ServerOptimizerState {
   let offset = HEADER_BYTES;
   for (let k = 0; k < ARRAY_COUNT[kind]; k++) {
     const a = new Float32Array(length);
-    for (let i = 0; i < length; i++, offset += 4) {
-      a[i] = buf.readFloatLE(offset);
+    if (littleEndianHost) {
+      // A copy, not a view: the bytes may sit at an offset that is not a multiple of 4.
+      new Uint8Array(a.buffer).set(buf.subarray(offset, offset + length * 4));
+    } else {
+      for (let i = 0; i < length; i++) a[i] = buf.readFloatLE(offset + i * 4);
+    }
+    offset += length * 4;
+    for (let i = 0; i < length; i++) {
       if (!Number.isFinite(a[i])) throw invalid(`non-finite value at array ${k}, index ${i}`);
     }
     arrays.push(a);
