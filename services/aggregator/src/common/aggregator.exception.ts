@@ -1,0 +1,64 @@
+import { status } from '@grpc/grpc-js';
+
+/** Stable codes: clients (gateway, silos, scripts) branch on these, never on message text. */
+export enum AggregatorErrorCode {
+  JOB_SPEC_INVALID = 'JOB_SPEC_INVALID',
+  JOB_NOT_FOUND = 'JOB_NOT_FOUND',
+  JOB_NOT_RUNNING = 'JOB_NOT_RUNNING',
+  JOB_ALREADY_FINISHED = 'JOB_ALREADY_FINISHED',
+  MODEL_NOT_RELEASED = 'MODEL_NOT_RELEASED',
+  SILO_UNKNOWN = 'SILO_UNKNOWN',
+  UPDATE_MALFORMED = 'UPDATE_MALFORMED',
+  UPDATE_WRONG_ROUND = 'UPDATE_WRONG_ROUND',
+  UPDATE_NOT_PARTICIPANT = 'UPDATE_NOT_PARTICIPANT',
+  UPDATE_BAD_NONCE = 'UPDATE_BAD_NONCE',
+  UPDATE_DUPLICATE = 'UPDATE_DUPLICATE',
+  UPDATE_SIZE_MISMATCH = 'UPDATE_SIZE_MISMATCH',
+  UPDATE_DIGEST_MISMATCH = 'UPDATE_DIGEST_MISMATCH',
+  UPDATE_UNSUPPORTED_ENCODING = 'UPDATE_UNSUPPORTED_ENCODING',
+  UPDATE_NON_FINITE = 'UPDATE_NON_FINITE',
+  UPDATE_TOO_LARGE = 'UPDATE_TOO_LARGE',
+  METRICS_INVALID = 'METRICS_INVALID',
+  INTERNAL = 'INTERNAL',
+}
+
+const grpcStatusOf: Record<AggregatorErrorCode, status> = {
+  JOB_SPEC_INVALID: status.INVALID_ARGUMENT,
+  JOB_NOT_FOUND: status.NOT_FOUND,
+  JOB_NOT_RUNNING: status.FAILED_PRECONDITION,
+  JOB_ALREADY_FINISHED: status.FAILED_PRECONDITION,
+  MODEL_NOT_RELEASED: status.FAILED_PRECONDITION,
+  SILO_UNKNOWN: status.PERMISSION_DENIED,
+  UPDATE_MALFORMED: status.INVALID_ARGUMENT,
+  UPDATE_WRONG_ROUND: status.FAILED_PRECONDITION,
+  UPDATE_NOT_PARTICIPANT: status.PERMISSION_DENIED,
+  UPDATE_BAD_NONCE: status.PERMISSION_DENIED,
+  UPDATE_DUPLICATE: status.ALREADY_EXISTS,
+  UPDATE_SIZE_MISMATCH: status.INVALID_ARGUMENT,
+  UPDATE_DIGEST_MISMATCH: status.INVALID_ARGUMENT,
+  UPDATE_UNSUPPORTED_ENCODING: status.INVALID_ARGUMENT,
+  UPDATE_NON_FINITE: status.INVALID_ARGUMENT,
+  UPDATE_TOO_LARGE: status.RESOURCE_EXHAUSTED,
+  METRICS_INVALID: status.INVALID_ARGUMENT,
+  INTERNAL: status.INTERNAL,
+};
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class AggregatorException extends Error {
+  constructor(
+    readonly code: AggregatorErrorCode,
+    message: string,
+    readonly details: FieldProblem[] = [],
+  ) {
+    super(message);
+    this.name = 'AggregatorException';
+  }
+
+  get grpcStatus(): status {
+    return grpcStatusOf[this.code];
+  }
+}

@@ -1,0 +1,140 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Metrics } from '@cohort/protocol';
+import { createMeanAccumulator, type MeanAccumulator } from '@cohort/aggregation';
+import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+
+export type RoundPhase = 'training' | 'evaluating' | 'closed';
+
+export interface AcceptedUpdate {
+  siloId: string;
+  exampleCount: number;
+  trainMs: number;
+}
+
+/**
+ * The in-memory state of one open round: who is expected, their nonces, the running weighted mean of the
+ * updates received so far (folded in as they arrive: O(P) memory), and the held-out metrics reported back.
+ */
+export class ActiveRound {
+  phase: RoundPhase = 'training';
+  readonly nonces = new Map<string, Buffer>();
+  readonly accepted = new Map<string, AcceptedUpdate>();
+  readonly metrics = new Map<string, Metrics>();
+  private readonly accumulator: MeanAccumulator;
+  private readonly expected: Set<string>;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly jobId: string,
+    readonly round: number,
+    readonly parameterCount: number,
+    participants: string[],
+  ) {
+    this.expected = new Set(participants);
+    for (const silo of participants) this.nonces.set(silo, randomBytes(16));
+    this.accumulator = createMeanAccumulator(parameterCount);
+  }
+
+  get participants(): string[] {
+    return [...this.expected];
+  }
+
+  isParticipant(siloId: string): boolean {
+    return this.nonces.has(siloId);
+  }
+
+  /** Checks everything about an update's header that can be checked before a byte of payload is read. */
+  admit(siloId: string, nonce: Uint8Array): void {
+    if (this.phase !== 'training') {
+      throw new AggregatorException(
+        AggregatorErrorCode.UPDATE_WRONG_ROUND,
+        `round ${this.round} of job ${this.jobId} is no longer accepting updates (it is ${this.phase})`,
+      );
+    }
+    const expectedNonce = this.nonces.get(siloId);
+    if (!expectedNonce) {
+      throw new AggregatorException(
+        AggregatorErrorCode.UPDATE_NOT_PARTICIPANT,
+        `silo ${siloId} is not a participant of round ${this.round} of job ${this.jobId}`,
+      );
+    }
+    if (nonce.byteLength !== expectedNonce.byteLength || !timingSafeEqual(nonce, expectedNonce)) {
+      throw new AggregatorException(
+        AggregatorErrorCode.UPDATE_BAD_NONCE,
+        `the update's nonce does not match the one issued to silo ${siloId} for round ${this.round}`,
+      );
+    }
+    if (this.accepted.has(siloId)) {
+      throw new AggregatorException(
+        AggregatorErrorCode.UPDATE_DUPLICATE,
+        `silo ${siloId} already delivered its update for round ${this.round} (replays are refused)`,
+      );
+    }
+  }
+
+  /** Folds a verified update into the running mean; nothing is added unless every value is finite. */
+  accept(update: AcceptedUpdate, delta: Float32Array): void {
+    this.admit(update.siloId, this.nonces.get(update.siloId) ?? Buffer.alloc(0));
+    for (let i = 0; i < delta.length; i++) {
+      if (!Number.isFinite(delta[i])) {
+        throw new AggregatorException(
+          AggregatorErrorCode.UPDATE_NON_FINITE,
+          `the update from silo ${update.siloId} has a non-finite value at index ${i}`,
+        );
+      }
+    }
+    this.accumulator.add(delta, update.exampleCount);
+    this.accepted.set(update.siloId, update);
+    this.notify();
+  }
+
+  /** A participant that disconnected or declined is no longer waited for. */
+  drop(siloId: string): void {
+    if (this.expected.delete(siloId)) this.notify();
+  }
+
+  recordMetrics(siloId: string, metrics: Metrics): void {
+    if (this.phase !== 'evaluating' || !this.accepted.has(siloId)) {
+      throw new AggregatorException(
+        AggregatorErrorCode.METRICS_INVALID,
+        `metrics from silo ${siloId} for round ${this.round} of job ${this.jobId} are not expected now`,
+      );
+    }
+    this.metrics.set(siloId, metrics);
+    this.notify();
+  }
+
+  meanDelta(): Float32Array {
+    return this.accumulator.result();
+  }
+
+  get trainingComplete(): boolean {
+    return [...this.expected].every((s) => this.accepted.has(s));
+  }
+
+  get evaluationComplete(): boolean {
+    return [...this.accepted.keys()].every((s) => this.metrics.has(s) || !this.expected.has(s));
+  }
+
+  /** Resolves when `done()` holds, when something changes and `done()` then holds, or at the deadline. */
+  async waitUntil(done: () => boolean, deadline: number, abort: AbortSignal): Promise<void> {
+    while (!done() && Date.now() < deadline && !abort.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
+        const onAbort = (): void => finish();
+        abort.addEventListener('abort', onAbort, { once: true });
+        function finish(): void {
+          clearTimeout(timer);
+          abort.removeEventListener('abort', onAbort);
+          resolve();
+        }
+        this.wake = finish;
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private notify(): void {
+    this.wake?.();
+  }
+}

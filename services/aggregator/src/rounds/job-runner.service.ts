@@ -1,0 +1,313 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  TaskKind,
+  packFloat32,
+  sha256,
+  unpackFloat32,
+  type JobSpec,
+  type Metrics,
+  type Task,
+} from '@cohort/protocol';
+import { initialWeights, modelLayout, parameterCount } from '@cohort/model';
+import {
+  applyServerOptimizer,
+  decodeOptimizerState,
+  encodeOptimizerState,
+  type ServerOptimizerKind,
+  type ServerOptimizerState,
+} from '@cohort/aggregation';
+import { combineMetrics } from '@cohort/evaluation';
+import { LOGGER } from '../common/logger.provider.js';
+import { SiloSessions } from '../federation/silo-sessions.service.js';
+import { JobEvents } from '../jobs/job-events.service.js';
+import { JobRepository, type JobRow } from '../jobs/job.repository.js';
+import { ActiveRound } from './active-round.js';
+import { ActiveRounds } from './active-rounds.service.js';
+import { ModelRepository } from './model.repository.js';
+import { RoundRepository } from './round.repository.js';
+
+/** A job cannot go on; the reason is what the researcher reads. */
+class JobFailure extends Error {}
+
+const EVALUATION_TIMEOUT_CAP_MS = 30_000;
+
+interface OfferState {
+  decided: Map<string, { accept: boolean; reason: string }>;
+  wake?: () => void;
+}
+
+/** Drives each job through offer, rounds of train → aggregate → evaluate, and its end. */
+@Injectable()
+export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly offers = new Map<string, OfferState>();
+
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly rounds: RoundRepository,
+    private readonly models: ModelRepository,
+    private readonly sessions: SiloSessions,
+    private readonly activeRounds: ActiveRounds,
+    private readonly events: JobEvents,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Jobs interrupted by a restart resume from their last completed round. */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const job of await this.jobs.listUnfinished()) this.start(job.id);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const pending = [...this.running.values()];
+    for (const r of pending) r.abort.abort();
+    await Promise.allSettled(pending.map((r) => r.done));
+  }
+
+  start(jobId: string): void {
+    if (this.running.has(jobId)) return;
+    const abort = new AbortController();
+    const done = this.drive(jobId, abort.signal)
+      .catch((err: unknown) => this.log.error({ err, jobId }, 'job runner crashed'))
+      .finally(() => this.running.delete(jobId));
+    this.running.set(jobId, { abort, done });
+  }
+
+  /** Stops a running job's current wait; the job's status is the caller's to set. */
+  async stop(jobId: string): Promise<void> {
+    const r = this.running.get(jobId);
+    if (!r) return;
+    r.abort.abort();
+    await r.done;
+  }
+
+  recordDecision(jobId: string, siloId: string, accept: boolean, reason: string): void {
+    const offer = this.offers.get(jobId);
+    if (!offer) return;
+    offer.decided.set(siloId, { accept, reason });
+    offer.wake?.();
+  }
+
+  private async drive(jobId: string, abort: AbortSignal): Promise<void> {
+    const job = await this.jobs.get(jobId);
+    if (!job) return;
+    const spec = job.spec;
+    const inputDim = spec.dataset?.features.length ?? 0;
+    const modelSpec = spec.model ?? { template: 'logreg', hiddenUnits: [] };
+    const p = parameterCount(modelLayout(modelSpec, inputDim));
+    try {
+      let participants: string[];
+      if (job.status === 'pending') {
+        participants = await this.offer(job, abort);
+        if (abort.aborted) return;
+        const weights = initialWeights(modelSpec, inputDim, spec.seed);
+        const bytes = packFloat32(weights);
+        await this.models.save(jobId, 0, bytes, sha256(bytes));
+        await this.jobs.setStatus(jobId, 'running');
+        this.events.emit({ jobId, type: 'status', message: 'running' });
+      } else {
+        participants = (await this.jobs.listDecisions(jobId)).filter((d) => d.accept).map((d) => d.siloId);
+        this.log.info({ jobId }, 'resuming job after a restart');
+      }
+
+      const last = await this.rounds.lastCompletedRound(jobId);
+      const stored = await this.models.get(jobId, last);
+      if (!stored) throw new JobFailure(`the global model of round ${last} is missing from the database`);
+      let weights = unpackFloat32(stored.weights);
+      const savedState = await this.jobs.loadOptimizerState(jobId);
+      let optimizerState: ServerOptimizerState | undefined = savedState ? decodeOptimizerState(savedState) : undefined;
+      for (let round = last + 1; round <= spec.rounds; round++) {
+        const result = await this.runRound(jobId, spec, round, p, weights, optimizerState, participants, abort);
+        if (!result) return;
+        ({ weights, state: optimizerState } = result);
+      }
+      if (await this.jobs.finish(jobId, 'completed')) {
+        this.events.emit({ jobId, type: 'status', message: 'completed' });
+        this.log.info({ jobId, rounds: spec.rounds }, 'job completed');
+      }
+    } catch (err) {
+      if (abort.aborted) return;
+      const reason = err instanceof JobFailure ? err.message : `internal error: ${(err as Error).message}`;
+      if (!(err instanceof JobFailure)) this.log.error({ err, jobId }, 'job failed on an internal error');
+      if (await this.jobs.finish(jobId, 'failed', reason)) {
+        this.events.emit({ jobId, type: 'status', message: `failed: ${reason}` });
+        this.log.warn({ jobId, reason }, 'job failed');
+      }
+    }
+  }
+
+  /** Offers the job to every silo serving its dataset and waits for their policies' answers. */
+  private async offer(job: JobRow, abort: AbortSignal): Promise<string[]> {
+    const spec = job.spec;
+    const datasetId = spec.dataset?.id ?? '';
+    const state: OfferState = { decided: new Map() };
+    const offered = new Set<string>();
+    const sendOffer = (siloId: string): void => {
+      const datasets = this.sessions.connected().find((s) => s.siloId === siloId)?.datasetIds ?? [];
+      if (offered.has(siloId) || !datasets.includes(datasetId)) return;
+      offered.add(siloId);
+      this.sessions.send(siloId, this.task(job.id, TaskKind.TASK_KIND_OFFER, 0, { spec, submittedBy: job.submittedBy }));
+    };
+    this.offers.set(job.id, state);
+    this.sessions.events.on('connected', sendOffer);
+    try {
+      for (const { siloId } of this.sessions.connected()) sendOffer(siloId);
+      const deadline = Date.now() + spec.offerTimeoutMs;
+      while (Date.now() < deadline && !abort.aborted) {
+        if (offered.size > 0 && [...offered].every((s) => state.decided.has(s))) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
+          abort.addEventListener('abort', wake, { once: true });
+          function wake(): void {
+            clearTimeout(timer);
+            abort.removeEventListener('abort', wake);
+            resolve();
+          }
+          state.wake = wake;
+        });
+      }
+    } finally {
+      this.sessions.events.off('connected', sendOffer);
+      this.offers.delete(job.id);
+    }
+    const accepted = [...state.decided].filter(([, d]) => d.accept).map(([s]) => s);
+    if (!abort.aborted && accepted.length < spec.minSilos) {
+      const declined = [...state.decided]
+        .filter(([, d]) => !d.accept)
+        .map(([s, d]) => `${s} declined: ${d.reason}`);
+      const silent = [...offered].filter((s) => !state.decided.has(s)).map((s) => `${s} did not answer`);
+      const detail = [...declined, ...silent].join('; ');
+      throw new JobFailure(
+        `quorum not reached: ${accepted.length} of ${offered.size} offered silos accepted the job, ` +
+          `${spec.minSilos} required${detail ? ` (${detail})` : ''}`,
+      );
+    }
+    return accepted.sort();
+  }
+
+  private async runRound(
+    jobId: string,
+    spec: JobSpec,
+    round: number,
+    p: number,
+    weights: Float32Array,
+    optimizerState: ServerOptimizerState | undefined,
+    accepted: string[],
+    abort: AbortSignal,
+  ): Promise<{ weights: Float32Array; state: ServerOptimizerState | undefined } | undefined> {
+    const participants = accepted.filter((s) => this.sessions.isConnected(s));
+    if (participants.length < spec.minSilos) {
+      throw new JobFailure(
+        `round ${round}: ${participants.length} of the silos that accepted the job are connected ` +
+          `(${participants.join(', ') || 'none'}); the quorum is ${spec.minSilos}`,
+      );
+    }
+    const active = new ActiveRound(jobId, round, p, participants);
+    const started = Date.now();
+    await this.rounds.start(jobId, round, participants);
+    await this.jobs.setCurrentRound(jobId, round);
+    this.activeRounds.set(active);
+    const onDisconnect = (siloId: string): void => active.drop(siloId);
+    this.sessions.events.on('disconnected', onDisconnect);
+    try {
+      this.events.emit({ jobId, type: 'round_started', round });
+      const previous = await this.models.get(jobId, round - 1);
+      for (const siloId of participants) {
+        const sent = this.sessions.send(siloId, {
+          ...this.task(jobId, TaskKind.TASK_KIND_TRAIN, round, { spec }),
+          globalModel: { jobId, round: round - 1, parameterCount: p, sha256: previous?.sha256 ?? Buffer.alloc(0) },
+          nonce: active.nonces.get(siloId) ?? Buffer.alloc(0),
+          deadlineUnixMs: started + spec.roundTimeoutMs,
+        });
+        if (!sent) active.drop(siloId);
+      }
+      await active.waitUntil(() => active.trainingComplete, started + spec.roundTimeoutMs, abort);
+      if (abort.aborted) return undefined;
+      active.phase = 'evaluating';
+      await this.rounds.markMissing(jobId, round);
+      if (active.accepted.size < spec.minSilos) {
+        const missing = participants.filter((s) => !active.accepted.has(s));
+        await this.rounds.close(jobId, round, 'failed', Date.now() - started, null);
+        throw new JobFailure(
+          `round ${round} closed with ${active.accepted.size} accepted update(s); the quorum is ${spec.minSilos} ` +
+            `(no valid update from ${missing.join(', ')})`,
+        );
+      }
+
+      const optimizer = spec.serverOptimizer ?? { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 };
+      const next = applyServerOptimizer(optimizer.kind as ServerOptimizerKind, optimizer, weights, active.meanDelta(), optimizerState);
+      const bytes = packFloat32(next.weights);
+      const digest = sha256(bytes);
+      const encodedState = encodeOptimizerState(next.state);
+      await this.models.save(jobId, round, bytes, digest);
+      await this.jobs.saveOptimizerState(jobId, encodedState);
+      await this.rounds.setStatus(jobId, round, 'evaluating');
+      const trainedMs = Date.now() - started;
+
+      const evaluators = [...active.accepted.keys()];
+      for (const siloId of evaluators) {
+        this.sessions.send(siloId, {
+          ...this.task(jobId, TaskKind.TASK_KIND_EVALUATE, round, {}),
+          globalModel: { jobId, round, parameterCount: p, sha256: digest },
+          deadlineUnixMs: Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
+        });
+      }
+      await active.waitUntil(
+        () => active.evaluationComplete,
+        Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
+        abort,
+      );
+      if (abort.aborted) return undefined;
+      active.phase = 'closed';
+      const reported: Metrics[] = [];
+      for (const [siloId, metrics] of active.metrics) {
+        reported.push(metrics);
+        await this.rounds.setSiloMetrics(jobId, round, siloId, metrics);
+      }
+      const aggregate = reported.length > 0 ? combineMetrics(reported) : null;
+      await this.rounds.close(jobId, round, 'completed', Date.now() - started, aggregate);
+      this.events.emit({
+        jobId,
+        type: 'round_completed',
+        round,
+        message: aggregate
+          ? `accuracy ${aggregate.accuracy.toFixed(3)}, loss ${aggregate.loss.toFixed(4)}`
+          : 'no metrics reported',
+      });
+      this.log.info(
+        { jobId, round, updates: active.accepted.size, trainedMs, totalMs: Date.now() - started },
+        'round completed',
+      );
+      return { weights: next.weights, state: next.state };
+    } finally {
+      this.sessions.events.off('disconnected', onDisconnect);
+      this.activeRounds.clear(jobId, active);
+    }
+  }
+
+  /** Tells the silos of a job that it ended early, so they stop work on it. */
+  notifyCancelled(jobId: string, siloIds: string[], reason: string): void {
+    for (const siloId of siloIds) {
+      this.sessions.send(siloId, { ...this.task(jobId, TaskKind.TASK_KIND_CANCEL, 0, {}), reason });
+    }
+  }
+
+  private task(jobId: string, kind: TaskKind, round: number, extra: Partial<Task>): Task {
+    return {
+      taskId: randomUUID(),
+      kind,
+      jobId,
+      round,
+      spec: undefined,
+      globalModel: undefined,
+      nonce: Buffer.alloc(0),
+      deadlineUnixMs: 0,
+      dp: undefined,
+      enclaveAttestationToken: '',
+      reason: '',
+      submittedBy: '',
+      ...extra,
+    };
+  }
+}

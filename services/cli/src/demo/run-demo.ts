@@ -1,0 +1,172 @@
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unpackFloat32, type Job } from '@cohort/protocol';
+import { initTensorflow } from '@cohort/training';
+import { SiloConfig } from '../../../silo-agent/src/config.js';
+import { CliError } from '../output.js';
+import { GatewayClient } from '../gateway-client.js';
+import { freePort, startService, type ServiceProcess } from './processes.js';
+import { RoundProgress } from './progress.js';
+import { evaluateOn, loadSiloData, pooledBaseline, summarise, type MetricSummary } from './evaluation.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = here.includes(join('dist', 'services')) ? join(here, '../../../../..') : join(here, '../../../..');
+export const EXAMPLES_DIR = join(repoRoot, 'examples/heart-disease');
+export const DEMO_SILOS = ['cleveland', 'hungarian', 'switzerland', 'va'] as const;
+
+export interface DemoOptions {
+  rounds: number;
+  model: 'logreg' | 'mlp';
+  /** Progress bars and the summary table are for people; --json keeps standard output to the final object. */
+  quiet: boolean;
+  home?: string;
+}
+
+export interface DemoResult {
+  jobId: string;
+  status: string;
+  rounds: number;
+  model: string;
+  metrics: MetricSummary;
+  perSilo: Record<string, MetricSummary | { accuracy: null; auc: null; loss: null; examples: 0; note: string }>;
+  pooledBaseline: { metrics: MetricSummary; perSilo: Record<string, MetricSummary> };
+  overheadMsPerRound: number;
+  meanRoundMs: number;
+  meanSlowestTrainMs: number;
+  database: string;
+  logs: string;
+}
+
+function say(quiet: boolean, text: string): void {
+  if (!quiet) process.stderr.write(`${text}\n`);
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const home = resolve(options.home ?? '.cohort/demo');
+  // Demo state is disposable: every run starts from an empty folder, so a second run needs no cleanup.
+  await rm(home, { recursive: true, force: true });
+  await mkdir(join(home, 'logs'), { recursive: true });
+  const logs = join(home, 'logs');
+  const services: ServiceProcess[] = [];
+  try {
+    const [aggregatorPort, gatewayPort] = [await freePort(), await freePort()];
+    const aggregatorUrl = `127.0.0.1:${aggregatorPort}`;
+    say(options.quiet, `Starting the aggregator on ${aggregatorUrl} (embedded PostgreSQL in ${home}/aggregator)…`);
+    const aggregator = await startService(
+      'aggregator',
+      ['aggregator', 'start', '--port', String(aggregatorPort), '--data-dir', join(home, 'aggregator')],
+      { logFile: join(logs, 'aggregator.log') },
+    );
+    services.push(aggregator);
+    say(options.quiet, `Starting the gateway and four silo agents (${DEMO_SILOS.join(', ')})…`);
+    const started = await Promise.all([
+      startService('gateway', ['gateway', 'start', '--port', String(gatewayPort), '--aggregator', aggregatorUrl], {
+        logFile: join(logs, 'gateway.log'),
+      }),
+      ...DEMO_SILOS.map((silo) =>
+        startService(
+          `silo ${silo}`,
+          ['silo', 'start', '--config', join(EXAMPLES_DIR, `silo-${silo}.json`), '--aggregator', aggregatorUrl],
+          { logFile: join(logs, `silo-${silo}.log`) },
+        ),
+      ),
+    ]);
+    services.push(...started);
+    const gateway = new GatewayClient(`http://127.0.0.1:${gatewayPort}`);
+    await waitForSilos(gateway, DEMO_SILOS.length);
+
+    const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8')) as Record<string, unknown>;
+    spec.rounds = options.rounds;
+    spec.model = options.model === 'mlp' ? { template: 'mlp', hiddenUnits: [16] } : { template: 'logreg' };
+    const submitted = await gateway.submitJob(spec);
+    say(options.quiet, `Job ${submitted.jobId} submitted: ${options.rounds} rounds of ${options.model} on ${DEMO_SILOS.length} hospitals`);
+
+    const progress = new RoundProgress(!options.quiet);
+    let job: Job = submitted;
+    while (!['completed', 'failed', 'cancelled'].includes(job.status)) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = await gateway.getJob(job.jobId);
+      progress.update(job);
+    }
+    progress.stop();
+    if (job.status !== 'completed') {
+      throw new CliError(`the job ended ${job.status}: ${job.failureReason} (logs: ${logs})`, 'DEMO_JOB_FAILED');
+    }
+
+    const { weights } = await gateway.downloadModel(job.jobId);
+    await initTensorflow();
+    const configs = await Promise.all(
+      DEMO_SILOS.map((s) => SiloConfig.load(join(EXAMPLES_DIR, `silo-${s}.json`), { aggregatorUrl })),
+    );
+    const data = await loadSiloData(configs, job.spec!);
+    const federated = await evaluateOn(job.spec!, unpackFloat32(weights), data);
+    const pooled = await evaluateOn(job.spec!, await pooledBaseline(job.spec!, data), data);
+
+    const last = job.rounds[job.rounds.length - 1];
+    const perSilo: DemoResult['perSilo'] = {};
+    for (const silo of DEMO_SILOS) {
+      const m = last?.silos.find((s) => s.siloId === silo)?.metrics;
+      perSilo[silo] = m
+        ? summarise(m)
+        : { accuracy: null, auc: null, loss: null, examples: 0, note: 'this silo reported no metrics in the last round' };
+    }
+    const overheads = job.rounds.map((r) => r.durationMs - Math.max(0, ...r.silos.map((s) => s.trainMs)));
+    const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+    return {
+      jobId: job.jobId,
+      status: job.status,
+      rounds: job.rounds.length,
+      model: options.model,
+      metrics: federated.union,
+      perSilo,
+      pooledBaseline: { metrics: pooled.union, perSilo: pooled.perSilo },
+      overheadMsPerRound: Math.round(mean(overheads) * 10) / 10,
+      meanRoundMs: Math.round(mean(job.rounds.map((r) => r.durationMs)) * 10) / 10,
+      meanSlowestTrainMs: Math.round(mean(job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)))) * 10) / 10,
+      database: String(aggregator.ready.database ?? 'pglite'),
+      logs,
+    };
+  } finally {
+    const codes = await Promise.all(services.reverse().map((s) => s.stop()));
+    const unclean = services.filter((_, i) => codes[i] !== 0).map((s) => s.name);
+    if (unclean.length > 0) say(options.quiet, `warning: ${unclean.join(', ')} did not exit cleanly (logs: ${logs})`);
+  }
+}
+
+async function waitForSilos(gateway: GatewayClient, count: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const connected = (await gateway.listSilos()).silos.filter((s) => s.connected).length;
+    if (connected >= count) return;
+    if (Date.now() > deadline) {
+      throw new CliError(`only ${connected} of ${count} silos connected within ${timeoutMs / 1000} s`, 'DEMO_SILOS_MISSING');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function formatDemo(r: DemoResult): string {
+  const pct = (x: number | null): string => (x === null ? '  n/a ' : `${(x * 100).toFixed(1).padStart(5)}%`);
+  const auc = (x: number | null): string => (x === null ? ' n/a ' : x.toFixed(3));
+  const lines = [
+    '',
+    `Job ${r.jobId}: ${r.status} after ${r.rounds} rounds (${r.model}, database: ${r.database})`,
+    '',
+    '                     federated            pooled baseline',
+    '                     accuracy  AUC        accuracy  AUC',
+    `  all test sets      ${pct(r.metrics.accuracy)}    ${auc(r.metrics.auc)}      ${pct(r.pooledBaseline.metrics.accuracy)}    ${auc(r.pooledBaseline.metrics.auc)}`,
+  ];
+  for (const [silo, m] of Object.entries(r.perSilo)) {
+    const p = r.pooledBaseline.perSilo[silo];
+    lines.push(
+      `  ${silo.padEnd(17)}  ${pct(m.accuracy)}    ${auc(m.auc)}      ${pct(p?.accuracy ?? null)}    ${auc(p?.auc ?? null)}`,
+    );
+  }
+  lines.push(
+    '',
+    `Round overhead: ${r.overheadMsPerRound} ms (mean round ${r.meanRoundMs} ms minus the slowest silo's training, mean ${r.meanSlowestTrainMs} ms)`,
+    `Logs: ${r.logs}`,
+  );
+  return lines.join('\n');
+}

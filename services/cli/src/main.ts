@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { registerDemoCommand } from './commands/demo.command.js';
+import { registerServiceCommands } from './commands/services.command.js';
+import { reportError } from './output.js';
+
+const program = new Command('cohort')
+  .description('Cohort: cross-silo federated learning for hospitals')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerDemoCommand(program);
+registerServiceCommands(program);
+
+const json = process.argv.includes('--json');
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportError(err, json);
+}

@@ -1,0 +1,26 @@
+import { ClientProxyFactory, Transport, type ClientGrpcProxy } from '@nestjs/microservices';
+import {
+  FEDERATION_SERVICE_NAME,
+  GRPC_CHANNEL_OPTIONS,
+  PROTO_FILES,
+  PROTO_LOADER_OPTIONS,
+  PROTO_PACKAGE,
+  type FederationServiceClient,
+} from '@cohort/protocol';
+
+export const FEDERATION_CLIENT = Symbol('FEDERATION_CLIENT');
+
+/** The silo's only connection: outbound, to the aggregator (hospitals open no inbound port). */
+export function createFederationClient(aggregatorUrl: string): { proxy: ClientGrpcProxy; client: FederationServiceClient } {
+  const proxy = ClientProxyFactory.create({
+    transport: Transport.GRPC,
+    options: {
+      url: aggregatorUrl,
+      package: PROTO_PACKAGE,
+      protoPath: PROTO_FILES,
+      loader: PROTO_LOADER_OPTIONS,
+      channelOptions: GRPC_CHANNEL_OPTIONS,
+    },
+  }) as ClientGrpcProxy;
+  return { proxy, client: proxy.getService<FederationServiceClient>(FEDERATION_SERVICE_NAME) };
+}

@@ -1,0 +1,87 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import { WeightsEncoding, type FederationServiceClient } from '@cohort/protocol';
+import { SiloConfig } from './config.js';
+import { DatasetsService } from './datasets.service.js';
+import { FEDERATION_CLIENT } from './federation-client.js';
+import { LOGGER } from './logger.provider.js';
+import { TaskHandler } from './task-handler.service.js';
+
+const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 10_000;
+
+/** Keeps the outbound task stream open, reconnecting with backoff when the aggregator restarts or the link drops. */
+@Injectable()
+export class SessionService implements OnApplicationShutdown {
+  private subscription: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private backoff = MIN_BACKOFF_MS;
+  private connectedOnce: (() => void) | undefined;
+  readonly firstConnection = new Promise<void>((resolve) => (this.connectedOnce = resolve));
+
+  constructor(
+    private readonly config: SiloConfig,
+    private readonly datasets: DatasetsService,
+    private readonly tasks: TaskHandler,
+    @Inject(FEDERATION_CLIENT) private readonly federation: FederationServiceClient,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.subscription?.unsubscribe();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    let announced = false;
+    this.subscription = this.federation
+      .connect({
+        siloId: this.config.siloId,
+        agentAttestationToken: '',
+        capabilities: {
+          modelTemplates: this.config.policy.allowedModelTemplates,
+          encodings: [WeightsEncoding.WEIGHTS_ENCODING_FLOAT32],
+          agentVersion: '0.1.0',
+          datasetIds: this.datasets.servedIds(),
+        },
+      })
+      .subscribe({
+        next: (task) => {
+          if (!announced) this.onConnected();
+          announced = true;
+          this.tasks.enqueue(task);
+        },
+        error: (err: Error) => this.retry(`the task stream failed: ${err.message}`),
+        complete: () => this.retry('the aggregator closed the task stream'),
+      });
+    // The stream yields nothing until a task arrives; count the session as up once the call has not failed.
+    setTimeout(() => {
+      if (!announced && !this.stopped && this.subscription && !this.subscription.closed) {
+        announced = true;
+        this.onConnected();
+      }
+    }, 200).unref();
+  }
+
+  private onConnected(): void {
+    this.backoff = MIN_BACKOFF_MS;
+    this.log.info({ siloId: this.config.siloId, aggregator: this.config.aggregatorUrl }, 'connected to the aggregator');
+    this.connectedOnce?.();
+  }
+
+  private retry(why: string): void {
+    if (this.stopped) return;
+    this.log.warn({ why, retryInMs: this.backoff }, 'disconnected from the aggregator; reconnecting');
+    this.timer = setTimeout(() => this.connect(), this.backoff);
+    this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
+  }
+}

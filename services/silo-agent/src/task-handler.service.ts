@@ -1,0 +1,179 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
+import type { Logger } from 'pino';
+import {
+  TaskKind,
+  WeightsEncoding,
+  chunkBytes,
+  packFloat32,
+  sha256,
+  unpackFloat32,
+  type FederationServiceClient,
+  type JobSpec,
+  type Task,
+  type UpdateChunk,
+} from '@cohort/protocol';
+import { deriveSeed } from '@cohort/model';
+import { binaryMetrics } from '@cohort/evaluation';
+import { evaluateModel, trainLocal } from '@cohort/training';
+import type { SiloDataset } from '@cohort/data';
+import { SiloConfig } from './config.js';
+import { DatasetsService } from './datasets.service.js';
+import { FEDERATION_CLIENT } from './federation-client.js';
+import { LOGGER } from './logger.provider.js';
+import { PolicyService } from './policy.service.js';
+
+interface AcceptedJob {
+  spec: JobSpec;
+  dataset: SiloDataset;
+}
+
+/** Carries out the aggregator's tasks one at a time, in the order they arrive. */
+@Injectable()
+export class TaskHandler {
+  private readonly accepted = new Map<string, AcceptedJob>();
+  private readonly cancelled = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: SiloConfig,
+    private readonly datasets: DatasetsService,
+    private readonly policy: PolicyService,
+    @Inject(FEDERATION_CLIENT) private readonly federation: FederationServiceClient,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  enqueue(task: Task): void {
+    this.queue = this.queue.then(() =>
+      this.handle(task).catch((err: unknown) =>
+        this.log.error({ err, jobId: task.jobId, round: task.round, kind: TaskKind[task.kind] }, 'task failed'),
+      ),
+    );
+  }
+
+  /** Resolves when every task received so far has been handled. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private async handle(task: Task): Promise<void> {
+    switch (task.kind) {
+      case TaskKind.TASK_KIND_OFFER:
+        return this.offer(task);
+      case TaskKind.TASK_KIND_TRAIN:
+        return this.train(task);
+      case TaskKind.TASK_KIND_EVALUATE:
+        return this.evaluate(task);
+      case TaskKind.TASK_KIND_CANCEL:
+        this.cancelled.add(task.jobId);
+        this.accepted.delete(task.jobId);
+        this.log.info({ jobId: task.jobId, reason: task.reason }, 'job cancelled by the aggregator');
+        return;
+      default:
+        this.log.warn({ kind: task.kind }, 'ignoring a task of an unknown kind');
+    }
+  }
+
+  private async offer(task: Task): Promise<void> {
+    const spec = task.spec;
+    let decision = spec ? this.policy.judgeJob(spec, task.submittedBy) : { accept: false, reason: 'the offer has no job spec' };
+    if (decision.accept && spec) {
+      try {
+        const dataset = await this.datasets.load(spec.dataset?.id ?? '', spec.dataset?.features ?? []);
+        decision = this.policy.judgeData(dataset);
+        if (decision.accept) this.accepted.set(task.jobId, { spec, dataset });
+      } catch (err) {
+        decision = { accept: false, reason: `local data cannot be used: ${(err as Error).message}` };
+      }
+    }
+    this.log.info({ jobId: task.jobId, accept: decision.accept, reason: decision.reason }, 'decided on a job offer');
+    await firstValueFrom(
+      this.federation.decide({
+        jobId: task.jobId,
+        siloId: this.config.siloId,
+        accept: decision.accept,
+        reason: decision.reason,
+        signature: '',
+      }),
+    );
+  }
+
+  private async train(task: Task): Promise<void> {
+    const job = this.accepted.get(task.jobId);
+    if (!job || this.cancelled.has(task.jobId)) {
+      this.log.warn({ jobId: task.jobId, round: task.round }, 'train task for a job this silo has not accepted');
+      return;
+    }
+    const { spec, dataset } = job;
+    const global = await this.fetchModel(task.jobId, task.globalModel?.round ?? task.round - 1);
+    const local = spec.local ?? { epochs: 1, batchSize: 32, learningRate: 0.1 };
+    const result = await trainLocal(spec.model ?? { template: 'logreg', hiddenUnits: [] }, dataset.train.d, global, dataset.train, {
+      epochs: local.epochs,
+      batchSize: local.batchSize,
+      learningRate: local.learningRate,
+      seed: deriveSeed(spec.seed, task.round, hashString(this.config.siloId)),
+    });
+    const payload = packFloat32(result.delta);
+    const digest = sha256(payload);
+    const chunks: UpdateChunk[] = [
+      {
+        header: {
+          jobId: task.jobId,
+          round: task.round,
+          siloId: this.config.siloId,
+          nonce: task.nonce,
+          exampleCount: dataset.train.n,
+          payloadSha256: digest,
+          encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
+          payloadBytes: payload.byteLength,
+          signatureJws: '',
+          trainMs: Math.round(result.trainMs),
+        },
+      },
+      ...chunkBytes(payload).map((data) => ({ data })),
+    ];
+    const receipt = await lastValueFrom(this.federation.upload(from(chunks)));
+    this.log.info(
+      {
+        jobId: task.jobId,
+        round: task.round,
+        payloadSha256: digest.toString('hex'),
+        bytes: payload.byteLength,
+        receivedAt: receipt.receivedAtUnixMs,
+      },
+      'update sent',
+    );
+  }
+
+  private async evaluate(task: Task): Promise<void> {
+    const job = this.accepted.get(task.jobId);
+    if (!job || this.cancelled.has(task.jobId)) return;
+    const { spec, dataset } = job;
+    const weights = await this.fetchModel(task.jobId, task.globalModel?.round ?? task.round);
+    const { scores, labels } = await evaluateModel(spec.model ?? { template: 'logreg', hiddenUnits: [] }, dataset.test.d, weights, dataset.test);
+    const metrics = binaryMetrics(scores, labels);
+    await firstValueFrom(
+      this.federation.reportMetrics({ jobId: task.jobId, round: task.round, siloId: this.config.siloId, metrics }),
+    );
+  }
+
+  private async fetchModel(jobId: string, round: number): Promise<Float32Array> {
+    const chunks = await lastValueFrom(
+      this.federation.getModel({ jobId, round, siloId: this.config.siloId }).pipe(toArray()),
+    );
+    const header = chunks[0]?.header;
+    if (!header) throw new Error(`the model of job ${jobId} round ${round} arrived without its header`);
+    const bytes = Buffer.concat(chunks.slice(1).map((c) => c.data ?? new Uint8Array(0)));
+    if (bytes.byteLength !== header.totalBytes || !sha256(bytes).equals(Buffer.from(header.sha256))) {
+      throw new Error(`the model of job ${jobId} round ${round} arrived incomplete or corrupted`);
+    }
+    return unpackFloat32(bytes);
+  }
+}
+
+/** A stable 32-bit number per silo, so silos shuffle differently under the same job seed. */
+function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
