@@ -105,7 +105,7 @@ export class TaskHandler {
       return;
     }
     const { spec, dataset } = job;
-    const global = await this.fetchModel(task.jobId, task.globalModel?.round ?? task.round - 1);
+    const global = await this.globalModel(task, task.round - 1);
     const local = spec.local ?? { epochs: 1, batchSize: 32, learningRate: 0.1 };
     const result = await trainLocal(spec.model ?? { template: 'logreg', hiddenUnits: [] }, dataset.train.d, global, dataset.train, {
       epochs: local.epochs,
@@ -149,12 +149,24 @@ export class TaskHandler {
     const job = this.accepted.get(task.jobId);
     if (!job || this.cancelled.has(task.jobId)) return;
     const { spec, dataset } = job;
-    const weights = await this.fetchModel(task.jobId, task.globalModel?.round ?? task.round);
+    const weights = await this.globalModel(task, task.round);
     const { scores, labels } = await evaluateModel(spec.model ?? { template: 'logreg', hiddenUnits: [] }, dataset.test.d, weights, dataset.test);
     const metrics = binaryMetrics(scores, labels);
     await firstValueFrom(
       this.federation.reportMetrics({ jobId: task.jobId, round: task.round, siloId: this.config.siloId, metrics }),
     );
+  }
+
+  /** The task's model: inline when small (checked against its digest), otherwise fetched in chunks. */
+  private async globalModel(task: Task, round: number): Promise<Float32Array> {
+    const inline = task.modelWeights;
+    if (inline && inline.byteLength > 0) {
+      if (!sha256(inline).equals(Buffer.from(task.globalModel?.sha256 ?? new Uint8Array(0)))) {
+        throw new Error(`the model sent with the task for job ${task.jobId} round ${task.round} fails its digest check`);
+      }
+      return unpackFloat32(inline);
+    }
+    return this.fetchModel(task.jobId, task.globalModel?.round ?? round);
   }
 
   private async fetchModel(jobId: string, round: number): Promise<Float32Array> {

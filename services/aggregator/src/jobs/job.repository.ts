@@ -89,14 +89,6 @@ export class JobRepository {
     return rows.length > 0;
   }
 
-  async setCurrentRound(id: string, round: number, tx: Queryable = this.db): Promise<void> {
-    await tx.query(`UPDATE jobs SET current_round = $2, updated_at = now() WHERE id = $1`, [id, round]);
-  }
-
-  async saveOptimizerState(id: string, state: Buffer | null, tx: Queryable = this.db): Promise<void> {
-    await tx.query(`UPDATE jobs SET optimizer_state = $2 WHERE id = $1`, [id, state]);
-  }
-
   async loadOptimizerState(id: string): Promise<Buffer | null> {
     const rows = await this.db.query<{ state: Buffer | null }>(
       `SELECT optimizer_state AS state FROM jobs WHERE id = $1`,

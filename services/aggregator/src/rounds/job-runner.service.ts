@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
+  MAX_CHUNK_BYTES,
   TaskKind,
   packFloat32,
   sha256,
@@ -32,6 +33,17 @@ import { RoundRepository } from './round.repository.js';
 class JobFailure extends Error {}
 
 const EVALUATION_TIMEOUT_CAP_MS = 30_000;
+
+interface GlobalModel {
+  weights: Float32Array;
+  bytes: Buffer;
+  sha256: Buffer;
+}
+
+/** Small models ride along with the task (one chunk at most); larger ones are fetched with GetModel. */
+function inline(bytes: Buffer): Buffer {
+  return bytes.byteLength <= MAX_CHUNK_BYTES ? bytes : Buffer.alloc(0);
+}
 
 interface OfferState {
   decided: Map<string, { accept: boolean; reason: string }>;
@@ -114,13 +126,13 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       const last = await this.rounds.lastCompletedRound(jobId);
       const stored = await this.models.get(jobId, last);
       if (!stored) throw new JobFailure(`the global model of round ${last} is missing from the database`);
-      let weights = unpackFloat32(stored.weights);
+      let model = { weights: unpackFloat32(stored.weights), bytes: stored.weights, sha256: stored.sha256 };
       const savedState = await this.jobs.loadOptimizerState(jobId);
       let optimizerState: ServerOptimizerState | undefined = savedState ? decodeOptimizerState(savedState) : undefined;
       for (let round = last + 1; round <= spec.rounds; round++) {
-        const result = await this.runRound(jobId, spec, round, p, weights, optimizerState, participants, abort);
+        const result = await this.runRound(jobId, spec, round, p, model, optimizerState, participants, abort);
         if (!result) return;
-        ({ weights, state: optimizerState } = result);
+        ({ model, state: optimizerState } = result);
       }
       if (await this.jobs.finish(jobId, 'completed')) {
         this.events.emit({ jobId, type: 'status', message: 'completed' });
@@ -191,11 +203,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     spec: JobSpec,
     round: number,
     p: number,
-    weights: Float32Array,
+    previous: GlobalModel,
     optimizerState: ServerOptimizerState | undefined,
     accepted: string[],
     abort: AbortSignal,
-  ): Promise<{ weights: Float32Array; state: ServerOptimizerState | undefined } | undefined> {
+  ): Promise<{ model: GlobalModel; state: ServerOptimizerState | undefined } | undefined> {
     const participants = accepted.filter((s) => this.sessions.isConnected(s));
     if (participants.length < spec.minSilos) {
       throw new JobFailure(
@@ -206,17 +218,16 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const active = new ActiveRound(jobId, round, p, participants);
     const started = Date.now();
     await this.rounds.start(jobId, round, participants);
-    await this.jobs.setCurrentRound(jobId, round);
     this.activeRounds.set(active);
     const onDisconnect = (siloId: string): void => active.drop(siloId);
     this.sessions.events.on('disconnected', onDisconnect);
     try {
       this.events.emit({ jobId, type: 'round_started', round });
-      const previous = await this.models.get(jobId, round - 1);
       for (const siloId of participants) {
         const sent = this.sessions.send(siloId, {
           ...this.task(jobId, TaskKind.TASK_KIND_TRAIN, round, { spec }),
-          globalModel: { jobId, round: round - 1, parameterCount: p, sha256: previous?.sha256 ?? Buffer.alloc(0) },
+          globalModel: { jobId, round: round - 1, parameterCount: p, sha256: previous.sha256 },
+          modelWeights: inline(previous.bytes),
           nonce: active.nonces.get(siloId) ?? Buffer.alloc(0),
           deadlineUnixMs: started + spec.roundTimeoutMs,
         });
@@ -225,8 +236,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       await active.waitUntil(() => active.trainingComplete, started + spec.roundTimeoutMs, abort);
       if (abort.aborted) return undefined;
       active.phase = 'evaluating';
-      await this.rounds.markMissing(jobId, round);
       if (active.accepted.size < spec.minSilos) {
+        await this.rounds.markMissing(jobId, round);
         const missing = participants.filter((s) => !active.accepted.has(s));
         await this.rounds.close(jobId, round, 'failed', Date.now() - started, null);
         throw new JobFailure(
@@ -236,20 +247,24 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       }
 
       const optimizer = spec.serverOptimizer ?? { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 };
-      const next = applyServerOptimizer(optimizer.kind as ServerOptimizerKind, optimizer, weights, active.meanDelta(), optimizerState);
+      const next = applyServerOptimizer(
+        optimizer.kind as ServerOptimizerKind,
+        optimizer,
+        previous.weights,
+        active.meanDelta(),
+        optimizerState,
+      );
       const bytes = packFloat32(next.weights);
-      const digest = sha256(bytes);
-      const encodedState = encodeOptimizerState(next.state);
-      await this.models.save(jobId, round, bytes, digest);
-      await this.jobs.saveOptimizerState(jobId, encodedState);
-      await this.rounds.setStatus(jobId, round, 'evaluating');
+      const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
+      await this.rounds.recordAggregate(jobId, round, { weights: bytes, sha256: model.sha256 }, encodeOptimizerState(next.state));
       const trainedMs = Date.now() - started;
 
       const evaluators = [...active.accepted.keys()];
       for (const siloId of evaluators) {
         this.sessions.send(siloId, {
           ...this.task(jobId, TaskKind.TASK_KIND_EVALUATE, round, {}),
-          globalModel: { jobId, round, parameterCount: p, sha256: digest },
+          globalModel: { jobId, round, parameterCount: p, sha256: model.sha256 },
+          modelWeights: inline(model.bytes),
           deadlineUnixMs: Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
         });
       }
@@ -260,13 +275,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       );
       if (abort.aborted) return undefined;
       active.phase = 'closed';
-      const reported: Metrics[] = [];
-      for (const [siloId, metrics] of active.metrics) {
-        reported.push(metrics);
-        await this.rounds.setSiloMetrics(jobId, round, siloId, metrics);
-      }
+      const reported: Metrics[] = [...active.metrics.values()];
       const aggregate = reported.length > 0 ? combineMetrics(reported) : null;
-      await this.rounds.close(jobId, round, 'completed', Date.now() - started, aggregate);
+      await this.rounds.close(jobId, round, 'completed', Date.now() - started, aggregate, active.metrics);
       this.events.emit({
         jobId,
         type: 'round_completed',
@@ -279,7 +290,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         { jobId, round, updates: active.accepted.size, trainedMs, totalMs: Date.now() - started },
         'round completed',
       );
-      return { weights: next.weights, state: next.state };
+      return { model, state: next.state };
     } finally {
       this.sessions.events.off('disconnected', onDisconnect);
       this.activeRounds.clear(jobId, active);
@@ -307,6 +318,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       enclaveAttestationToken: '',
       reason: '',
       submittedBy: '',
+      modelWeights: Buffer.alloc(0),
       ...extra,
     };
   }

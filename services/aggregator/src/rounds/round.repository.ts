@@ -29,7 +29,7 @@ export interface RoundSiloRow {
 export class RoundRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  /** Starts (or restarts, after a crash) a round: its participants begin as pending. */
+  /** Starts (or restarts, after a crash) a round: its participants begin as pending. One transaction. */
   async start(jobId: string, round: number, participants: string[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query(`DELETE FROM round_silos WHERE job_id = $1 AND round = $2`, [jobId, round]);
@@ -39,12 +39,12 @@ export class RoundRepository {
            duration_ms = NULL, metrics = NULL`,
         [jobId, round],
       );
-      for (const siloId of participants) {
-        await tx.query(
-          `INSERT INTO round_silos (job_id, round, silo_id, update_status) VALUES ($1, $2, $3, 'pending')`,
-          [jobId, round, siloId],
-        );
-      }
+      await tx.query(
+        `INSERT INTO round_silos (job_id, round, silo_id, update_status)
+         SELECT $1, $2, silo, 'pending' FROM unnest($3::text[]) AS silo`,
+        [jobId, round, participants],
+      );
+      await tx.query(`UPDATE jobs SET current_round = $2, updated_at = now() WHERE id = $1`, [jobId, round]);
     });
   }
 
@@ -73,28 +73,56 @@ export class RoundRepository {
     );
   }
 
-  async setSiloMetrics(jobId: string, round: number, siloId: string, metrics: Metrics): Promise<void> {
-    await this.db.query(
-      `UPDATE round_silos SET metrics = $4 WHERE job_id = $1 AND round = $2 AND silo_id = $3`,
-      [jobId, round, siloId, JSON.stringify(metrics)],
-    );
+  /**
+   * Records the outcome of a round's training phase atomically: the new global model, the server optimiser's
+   * state, the silos that never delivered, and the move to evaluation. A crash leaves either all or none.
+   */
+  async recordAggregate(
+    jobId: string,
+    round: number,
+    model: { weights: Buffer; sha256: Buffer },
+    optimizerState: Buffer,
+  ): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.markMissing(jobId, round, tx);
+      await tx.query(
+        `INSERT INTO models (job_id, round, weights, sha256) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (job_id, round) DO UPDATE SET weights = EXCLUDED.weights, sha256 = EXCLUDED.sha256`,
+        [jobId, round, model.weights, model.sha256],
+      );
+      await tx.query(`UPDATE jobs SET optimizer_state = $2 WHERE id = $1`, [jobId, optimizerState]);
+      await this.setStatus(jobId, round, 'evaluating', tx);
+    });
   }
 
   async setStatus(jobId: string, round: number, status: RoundStatus, tx: Queryable = this.db): Promise<void> {
     await tx.query(`UPDATE rounds SET status = $3 WHERE job_id = $1 AND round = $2`, [jobId, round, status]);
   }
 
+  /** Closes a round with its aggregate and each silo's held-out metrics, in one transaction. */
   async close(
     jobId: string,
     round: number,
     status: 'completed' | 'failed',
     durationMs: number,
     metrics: Metrics | null,
+    siloMetrics: ReadonlyMap<string, Metrics> = new Map(),
   ): Promise<void> {
-    await this.db.query(
-      `UPDATE rounds SET status = $3, closed_at = now(), duration_ms = $4, metrics = $5 WHERE job_id = $1 AND round = $2`,
-      [jobId, round, status, Math.round(durationMs), metrics ? JSON.stringify(metrics) : null],
-    );
+    await this.db.transaction(async (tx) => {
+      if (siloMetrics.size > 0) {
+        await tx.query(
+          `UPDATE round_silos AS rs SET metrics = m.metrics
+           FROM (SELECT unnest($3::text[]) AS silo_id, unnest($4::text[])::jsonb AS metrics) AS m
+           WHERE rs.job_id = $1 AND rs.round = $2 AND rs.silo_id = m.silo_id`,
+          [jobId, round, [...siloMetrics.keys()], [...siloMetrics.values()].map((m) => JSON.stringify(m))],
+        );
+      }
+      await tx.query(
+        `UPDATE rounds SET status = $3, closed_at = now(), duration_ms = $4, metrics = $5::jsonb
+         WHERE job_id = $1 AND round = $2`,
+        [jobId, round, status, Math.round(durationMs), metrics ? JSON.stringify(metrics) : null],
+      );
+    });
   }
 
   async list(jobId: string): Promise<RoundRow[]> {

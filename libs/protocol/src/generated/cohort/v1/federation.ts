@@ -75,6 +75,11 @@ export interface Task {
   enclaveAttestationToken: string;
   reason: string;
   submittedBy: string;
+  /**
+   * The global model's packed weights, inline when they fit in one chunk (saves a GetModel round trip);
+   * empty for larger models, which the silo fetches with GetModel. Always checked against global_model.sha256.
+   */
+  modelWeights: Uint8Array;
 }
 
 export interface DecideRequest {
