@@ -1,8 +1,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const useAliases = {
+  group: ['**/libs/*/src/*', '../../libs/*', '../../../libs/*', '../../../../libs/*'],
+  message: 'import another library through its @cohort/* path alias',
+};
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'libs/protocol/src/generated/**', 'coverage/**', '.cohort/**', '*.js', 'scripts/**', 'bin/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'libs/protocol/src/generated/**',
+      'coverage/**',
+      '.cohort/**',
+      '*.js',
+      'scripts/**',
+      'bin/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -11,24 +27,29 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { patterns: [useAliases] }],
+    },
+  },
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/services/**', '../../services/*'], message: 'libs never import services' }, { group: ['../../libs/*', '../../../libs/*', '**/libs/*/src/*'], message: 'use the @cohort/* path alias across libraries' }] },
+        { patterns: [useAliases, { group: ['**/services/**'], message: 'libs never import services' }] },
       ],
     },
   },
   {
-    files: ['**/*.spec.ts', 'test/**/*.ts'],
+    files: ['**/*.spec.ts', 'test/**/*.ts', '**/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
-  },
-  {
-    files: ['services/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/libs/*/src/*', '../../libs/*', '../../../libs/*'], message: 'use the @cohort/* path alias' }] }] },
   },
 );

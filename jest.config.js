@@ -1,5 +1,16 @@
 // ESM jest: NestJS 12 ships ESM-only packages, so the whole suite runs under --experimental-vm-modules.
-const libs = ['protocol', 'data', 'training', 'aggregation', 'storage', 'jobs', 'config', 'observability', 'model', 'evaluation'];
+const libs = [
+  'protocol',
+  'data',
+  'training',
+  'aggregation',
+  'storage',
+  'jobs',
+  'config',
+  'observability',
+  'model',
+  'evaluation',
+];
 
 /** @type {import('jest').Config} */
 export default {

@@ -16,7 +16,8 @@ function newestSource(dir) {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts'))
+      newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -27,13 +28,22 @@ const stale =
   Math.max(newestSource(join(root, 'libs')), newestSource(join(root, 'services'))) > statSync(stamp).mtimeMs;
 if (stale) {
   process.stderr.write('cohort: building (sources changed since the last build)…\n');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    cwd: root,
-  });
-  const a = r.status === 0
-    ? spawnSync(process.execPath, [join(root, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', join(root, 'tsconfig.build.json')], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root })
-    : r;
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/.bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      cwd: root,
+    },
+  );
+  const a =
+    r.status === 0
+      ? spawnSync(
+          process.execPath,
+          [join(root, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', join(root, 'tsconfig.build.json')],
+          { stdio: ['ignore', 'inherit', 'inherit'], cwd: root },
+        )
+      : r;
   if (a.status !== 0) {
     process.stderr.write('cohort: the build failed; see the errors above\n');
     process.exit(1);

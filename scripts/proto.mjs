@@ -34,10 +34,15 @@ try {
     const a = listFiles(fresh).sort();
     const b = listFiles(target).sort();
     const stale = [...new Set([...a, ...b])].filter(
-      (f) => !a.includes(f) || !b.includes(f) || !readFileSync(join(fresh, f)).equals(readFileSync(join(target, f))),
+      (f) =>
+        !a.includes(f) ||
+        !b.includes(f) ||
+        !readFileSync(join(fresh, f)).equals(readFileSync(join(target, f))),
     );
     if (stale.length > 0) {
-      console.error(`generated protocol code is stale (${stale.join(', ')}): run \`npm run proto\` and commit`);
+      console.error(
+        `generated protocol code is stale (${stale.join(', ')}): run \`npm run proto\` and commit`,
+      );
       process.exit(1);
     }
     console.log('generated protocol code is up to date');

@@ -2,7 +2,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { EXAMPLES_DIR, freshPostgresDatabase, http, startFederation, waitFor, writeJson, type Federation } from './support/federation.js';
+import {
+  EXAMPLES_DIR,
+  freshPostgresDatabase,
+  http,
+  startFederation,
+  waitFor,
+  writeJson,
+  type Federation,
+} from './support/federation.js';
 import { startRogueSilo } from './support/rogue-silo.js';
 
 const HOSPITALS = ['cleveland', 'hungarian', 'switzerland', 'va'];
@@ -58,7 +66,9 @@ describe('a federation of four hospitals on PGlite, with a broken and a rogue si
     expect(f.database).toBe('pglite');
     // A hospital whose export is broken: a truncated row and a non-numeric value among 40 rows.
     const dir = await mkdtemp(join(tmpdir(), 'cohort-broken-'));
-    const good = (await readFile(join(EXAMPLES_DIR, '../../data/heart-disease/processed.cleveland.data'), 'utf8'))
+    const good = (
+      await readFile(join(EXAMPLES_DIR, '../../data/heart-disease/processed.cleveland.data'), 'utf8')
+    )
       .split('\n')
       .slice(0, 40);
     good[2] = '63,1,4,140,260,0,1,112';
@@ -81,7 +91,11 @@ describe('a federation of four hospitals on PGlite, with a broken and a rogue si
   }, 60_000);
 
   it('refuses invalid job specs with one message per bad field', async () => {
-    const r = await http('POST', `${f.gatewayUrl}/v1/jobs`, await demoJob({ model: { template: 'forest' }, rounds: -2, colour: 'red' }));
+    const r = await http(
+      'POST',
+      `${f.gatewayUrl}/v1/jobs`,
+      await demoJob({ model: { template: 'forest' }, rounds: -2, colour: 'red' }),
+    );
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('JOB_SPEC_INVALID');
     const fields = r.body.error.details.map((d: any) => d.field);
@@ -147,7 +161,9 @@ describe('the same federation on PostgreSQL', () => {
   beforeAll(async () => {
     db = await freshPostgresDatabase();
     if (!db) {
-      console.warn('TEST_DATABASE_URL is not set and no Docker engine answers: the PostgreSQL end-to-end run is replaced by PGlite');
+      console.warn(
+        'TEST_DATABASE_URL is not set and no Docker engine answers: the PostgreSQL end-to-end run is replaced by PGlite',
+      );
     }
     f = await startFederation({ databaseUrl: db?.url });
     await Promise.all(HOSPITALS.map((h) => f!.startSilo(h, join(EXAMPLES_DIR, `silo-${h}.json`))));

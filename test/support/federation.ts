@@ -46,14 +46,28 @@ export async function startFederation(opts: { databaseUrl?: string } = {}): Prom
   const services: ServiceProcess[] = [];
   const [aggPort, gwPort] = [await freePort(), await freePort()];
   const aggregatorUrl = `127.0.0.1:${aggPort}`;
-  const aggregatorArgs = ['aggregator', 'start', '--port', String(aggPort), '--data-dir', join(home, 'pgdata')];
+  const aggregatorArgs = [
+    'aggregator',
+    'start',
+    '--port',
+    String(aggPort),
+    '--data-dir',
+    join(home, 'pgdata'),
+  ];
   if (opts.databaseUrl) aggregatorArgs.push('--database-url', opts.databaseUrl);
-  const aggregator = await startService('aggregator', aggregatorArgs, { logFile: join(home, 'aggregator.log'), timeoutMs: 180_000 });
+  const aggregator = await startService('aggregator', aggregatorArgs, {
+    logFile: join(home, 'aggregator.log'),
+    timeoutMs: 180_000,
+  });
   services.push(aggregator);
   services.push(
-    await startService('gateway', ['gateway', 'start', '--port', String(gwPort), '--aggregator', aggregatorUrl], {
-      logFile: join(home, 'gateway.log'),
-    }),
+    await startService(
+      'gateway',
+      ['gateway', 'start', '--port', String(gwPort), '--aggregator', aggregatorUrl],
+      {
+        logFile: join(home, 'gateway.log'),
+      },
+    ),
   );
   return {
     home,
@@ -62,21 +76,30 @@ export async function startFederation(opts: { databaseUrl?: string } = {}): Prom
     database: String(aggregator.ready.database),
     services,
     async startSilo(name, configPath) {
-      const s = await startService(`silo ${name}`, ['silo', 'start', '--config', configPath, '--aggregator', aggregatorUrl], {
-        logFile: join(home, `silo-${name}.log`),
-      });
+      const s = await startService(
+        `silo ${name}`,
+        ['silo', 'start', '--config', configPath, '--aggregator', aggregatorUrl],
+        {
+          logFile: join(home, `silo-${name}.log`),
+        },
+      );
       services.push(s);
       return s;
     },
     async stop() {
       const codes = await Promise.all([...services].reverse().map((s) => s.stop()));
-      if (codes.some((c) => c !== 0)) throw new Error(`a service exited uncleanly (${codes.join(', ')}); logs in ${home}`);
+      if (codes.some((c) => c !== 0))
+        throw new Error(`a service exited uncleanly (${codes.join(', ')}); logs in ${home}`);
       await rm(home, { recursive: true, force: true });
     },
   };
 }
 
-export async function http<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function http<T = any>(
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -86,7 +109,11 @@ export async function http<T = any>(method: string, url: string, body?: unknown)
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -25,9 +25,16 @@ export interface UploadOutcome {
 export function startRogueSilo(aggregatorUrl: string, siloId: string, datasetId: string) {
   const definition = protoLoader.loadSync(PROTO_FILES, PROTO_LOADER_OPTIONS);
   const proto = grpc.loadPackageDefinition(definition) as any;
-  const client = new proto.cohort.v1.FederationService(aggregatorUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+  const client = new proto.cohort.v1.FederationService(
+    aggregatorUrl,
+    grpc.credentials.createInsecure(),
+    GRPC_CHANNEL_OPTIONS,
+  );
   const outcomes: UploadOutcome[] = [];
-  const stream = client.connect({ siloId, capabilities: { datasetIds: [datasetId], modelTemplates: ['logreg'] } });
+  const stream = client.connect({
+    siloId,
+    capabilities: { datasetIds: [datasetId], modelTemplates: ['logreg'] },
+  });
   stream.on('error', () => undefined);
   stream.on('data', (task: Task) => {
     if (task.kind === TaskKind.TASK_KIND_OFFER) {

@@ -27,7 +27,9 @@ export async function loadConfigFile<S extends z.ZodType>(
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigurationError(`configuration file ${absolute} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigurationError(
+      `configuration file ${absolute} is not valid JSON: ${(err as Error).message}`,
+    );
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -147,7 +147,8 @@ export function combineMetrics(list: readonly Metrics[]): BinaryMetrics {
       negativeHistogram[b] += m.negativeHistogram[b];
     }
   });
-  if (examples === 0) throw new EvaluationError('INVALID_METRICS', 'the metrics to combine cover no examples');
+  if (examples === 0)
+    throw new EvaluationError('INVALID_METRICS', 'the metrics to combine cover no examples');
   return {
     loss: lossSum / examples,
     accuracy: accuracySum / examples,

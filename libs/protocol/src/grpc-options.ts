@@ -5,7 +5,9 @@ import { MAX_CHUNK_BYTES } from './weights.js';
 
 // This file sits at libs/protocol/src (sources) or dist/libs/protocol/src (build): find the repository's proto/.
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = here.includes(`${join('dist', 'libs')}`) ? join(here, '../../../..') : join(here, '../../..');
+const repoRoot = here.includes(`${join('dist', 'libs')}`)
+  ? join(here, '../../../..')
+  : join(here, '../../..');
 
 export const PROTO_ROOT = join(repoRoot, 'proto');
 export const PROTO_FILES = ['cohort/v1/common.proto', 'cohort/v1/federation.proto', 'cohort/v1/jobs.proto'];

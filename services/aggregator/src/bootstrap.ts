@@ -1,12 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import {
-  GRPC_CHANNEL_OPTIONS,
-  PROTO_FILES,
-  PROTO_LOADER_OPTIONS,
-  PROTO_PACKAGE,
-} from '@cohort/protocol';
+import { GRPC_CHANNEL_OPTIONS, PROTO_FILES, PROTO_LOADER_OPTIONS, PROTO_PACKAGE } from '@cohort/protocol';
 import { createLogger } from '@cohort/observability';
 import { AggregatorConfig, type AggregatorOptions } from './config.js';
 import { AggregatorModule } from './app.module.js';
@@ -25,17 +20,20 @@ export async function startAggregator(options: AggregatorOptions): Promise<Runni
   const config = AggregatorConfig.from(options);
   const log = createLogger('aggregator', config.logLevel);
   const db = await openAggregatorDatabase(config);
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AggregatorModule.register(config, db, log), {
-    logger: false,
-    transport: Transport.GRPC,
-    options: {
-      url: config.address,
-      package: PROTO_PACKAGE,
-      protoPath: PROTO_FILES,
-      loader: PROTO_LOADER_OPTIONS,
-      channelOptions: GRPC_CHANNEL_OPTIONS,
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+    AggregatorModule.register(config, db, log),
+    {
+      logger: false,
+      transport: Transport.GRPC,
+      options: {
+        url: config.address,
+        package: PROTO_PACKAGE,
+        protoPath: PROTO_FILES,
+        loader: PROTO_LOADER_OPTIONS,
+        channelOptions: GRPC_CHANNEL_OPTIONS,
+      },
     },
-  });
+  );
   app.useGlobalFilters(new GrpcExceptionFilter(log));
   await app.listen();
   log.info({ address: config.address, database: db.kind }, 'aggregator listening');

@@ -32,7 +32,9 @@ export class AggregatorConfig {
     const env = readEnvironment();
     const parsed = schema.safeParse({ ...options, databaseUrl: options.databaseUrl ?? env.databaseUrl });
     if (!parsed.success) {
-      throw new ConfigurationError(`invalid aggregator configuration: ${describeIssues(parsed.error.issues).join('; ')}`);
+      throw new ConfigurationError(
+        `invalid aggregator configuration: ${describeIssues(parsed.error.issues).join('; ')}`,
+      );
     }
     const c = parsed.data;
     const dataDir = resolve(c.dataDir ?? join(env.home ?? '.cohort', 'aggregator', 'pgdata'));

@@ -34,13 +34,19 @@ export class GatewayClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
-      throw new CliError(`cannot reach the gateway at ${this.baseUrl}: ${(err as Error).message}`, 'GATEWAY_UNREACHABLE');
+      throw new CliError(
+        `cannot reach the gateway at ${this.baseUrl}: ${(err as Error).message}`,
+        'GATEWAY_UNREACHABLE',
+      );
     }
     const text = await res.text();
     const parsed = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string; details?: { field: string; message: string }[] } })
-        ?.error;
+      const error = (
+        parsed as {
+          error?: { code?: string; message?: string; details?: { field: string; message: string }[] };
+        }
+      )?.error;
       const details = error?.details?.map((d) => `\n  ${d.field}: ${d.message}`).join('') ?? '';
       throw new CliError(
         `${method} ${path} failed (HTTP ${res.status}): ${error?.message ?? text}${details}`,

@@ -35,7 +35,8 @@ export function reportError(err: unknown, json: boolean): number {
 export function parsePositiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw badArguments(`${name} must be a positive integer, got "${value}"`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw badArguments(`${name} must be a positive integer, got "${value}"`);
     return n;
   };
 }

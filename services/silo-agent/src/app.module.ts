@@ -12,7 +12,12 @@ import { TaskHandler } from './task-handler.service.js';
 
 @Module({})
 export class SiloAgentModule {
-  static register(config: SiloConfig, client: FederationServiceClient, proxy: ClientGrpcProxy, log: Logger): DynamicModule {
+  static register(
+    config: SiloConfig,
+    client: FederationServiceClient,
+    proxy: ClientGrpcProxy,
+    log: Logger,
+  ): DynamicModule {
     return {
       module: SiloAgentModule,
       providers: [

@@ -24,13 +24,18 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
   const log = createLogger(`silo-${config.siloId}`, config.logLevel);
   const { backend } = await initTensorflow();
   const { proxy, client } = createFederationClient(config.aggregatorUrl);
-  const app = await NestFactory.createApplicationContext(SiloAgentModule.register(config, client, proxy, log), {
-    logger: false,
-  });
+  const app = await NestFactory.createApplicationContext(
+    SiloAgentModule.register(config, client, proxy, log),
+    {
+      logger: false,
+    },
+  );
   const datasets = app.get(DatasetsService);
   for (const d of config.datasets) {
     const features = d.columns.map((c) => c.name).filter((n) => n !== d.label.column);
-    await datasets.load(d.id, features).catch((err: Error) => log.error({ datasetId: d.id, reason: err.message }, 'dataset cannot be used'));
+    await datasets
+      .load(d.id, features)
+      .catch((err: Error) => log.error({ datasetId: d.id, reason: err.message }, 'dataset cannot be used'));
   }
   const session = app.get(SessionService);
   session.start();

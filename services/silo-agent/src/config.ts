@@ -5,7 +5,10 @@ import { ConfigurationError, describeIssues, loadConfigFile, readEnvironment } f
 
 const policySchema = z.strictObject({
   /** Model templates this hospital lets jobs train on its data. */
-  allowedModelTemplates: z.array(z.enum(['logreg', 'mlp'])).min(1).default(['logreg', 'mlp']),
+  allowedModelTemplates: z
+    .array(z.enum(['logreg', 'mlp']))
+    .min(1)
+    .default(['logreg', 'mlp']),
   /** Researchers (the job's submitter) allowed to use this silo; "*" allows everyone. */
   allowedResearchers: z.array(z.string().min(1)).min(1).default(['*']),
   /** Below this many usable training records the silo declines: small cohorts are easier to re-identify. */
@@ -47,7 +50,9 @@ export class SiloConfig {
   static fromObject(raw: unknown, baseDir: string, overrides: { aggregatorUrl?: string } = {}): SiloConfig {
     const parsed = siloConfigSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new ConfigurationError(`invalid silo configuration: ${describeIssues(parsed.error.issues).join('; ')}`);
+      throw new ConfigurationError(
+        `invalid silo configuration: ${describeIssues(parsed.error.issues).join('; ')}`,
+      );
     }
     return SiloConfig.fromParsed(parsed.data, baseDir, overrides);
   }

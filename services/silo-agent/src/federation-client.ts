@@ -11,7 +11,10 @@ import {
 export const FEDERATION_CLIENT = Symbol('FEDERATION_CLIENT');
 
 /** The silo's only connection: outbound, to the aggregator (hospitals open no inbound port). */
-export function createFederationClient(aggregatorUrl: string): { proxy: ClientGrpcProxy; client: FederationServiceClient } {
+export function createFederationClient(aggregatorUrl: string): {
+  proxy: ClientGrpcProxy;
+  client: FederationServiceClient;
+} {
   const proxy = ClientProxyFactory.create({
     transport: Transport.GRPC,
     options: {
@@ -21,6 +24,6 @@ export function createFederationClient(aggregatorUrl: string): { proxy: ClientGr
       loader: PROTO_LOADER_OPTIONS,
       channelOptions: GRPC_CHANNEL_OPTIONS,
     },
-  }) as ClientGrpcProxy;
+  });
   return { proxy, client: proxy.getService<FederationServiceClient>(FEDERATION_SERVICE_NAME) };
 }

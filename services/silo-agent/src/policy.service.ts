@@ -18,7 +18,9 @@ export class PolicyService {
     const policy = this.config.policy;
     const template = spec.model?.template ?? '';
     if (!policy.allowedModelTemplates.includes(template as 'logreg' | 'mlp')) {
-      return refuse(`model template "${template}" is not allowed here (allowed: ${policy.allowedModelTemplates.join(', ')})`);
+      return refuse(
+        `model template "${template}" is not allowed here (allowed: ${policy.allowedModelTemplates.join(', ')})`,
+      );
     }
     if (!policy.allowedResearchers.includes('*') && !policy.allowedResearchers.includes(submittedBy)) {
       return refuse(`researcher "${submittedBy}" is not allowed to use this silo`);
@@ -39,9 +41,14 @@ export class PolicyService {
   judgeData(dataset: SiloDataset): PolicyDecision {
     const min = this.config.policy.minTrainExamples;
     if (dataset.train.n < min) {
-      return refuse(`only ${dataset.train.n} usable training records; this silo's policy requires at least ${min}`);
+      return refuse(
+        `only ${dataset.train.n} usable training records; this silo's policy requires at least ${min}`,
+      );
     }
-    return { accept: true, reason: `accepted: ${dataset.train.n} training records, ${dataset.test.n} held out` };
+    return {
+      accept: true,
+      reason: `accepted: ${dataset.train.n} training records, ${dataset.test.n} held out`,
+    };
   }
 }
 

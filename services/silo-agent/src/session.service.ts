@@ -74,7 +74,10 @@ export class SessionService implements OnApplicationShutdown {
 
   private onConnected(): void {
     this.backoff = MIN_BACKOFF_MS;
-    this.log.info({ siloId: this.config.siloId, aggregator: this.config.aggregatorUrl }, 'connected to the aggregator');
+    this.log.info(
+      { siloId: this.config.siloId, aggregator: this.config.aggregatorUrl },
+      'connected to the aggregator',
+    );
     this.connectedOnce?.();
   }
 

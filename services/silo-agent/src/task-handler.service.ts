@@ -46,7 +46,10 @@ export class TaskHandler {
   enqueue(task: Task): void {
     this.queue = this.queue.then(() =>
       this.handle(task).catch((err: unknown) =>
-        this.log.error({ err, jobId: task.jobId, round: task.round, kind: TaskKind[task.kind] }, 'task failed'),
+        this.log.error(
+          { err, jobId: task.jobId, round: task.round, kind: TaskKind[task.kind] },
+          'task failed',
+        ),
       ),
     );
   }
@@ -76,7 +79,9 @@ export class TaskHandler {
 
   private async offer(task: Task): Promise<void> {
     const spec = task.spec;
-    let decision = spec ? this.policy.judgeJob(spec, task.submittedBy) : { accept: false, reason: 'the offer has no job spec' };
+    let decision = spec
+      ? this.policy.judgeJob(spec, task.submittedBy)
+      : { accept: false, reason: 'the offer has no job spec' };
     if (decision.accept && spec) {
       try {
         const dataset = await this.datasets.load(spec.dataset?.id ?? '', spec.dataset?.features ?? []);
@@ -86,7 +91,10 @@ export class TaskHandler {
         decision = { accept: false, reason: `local data cannot be used: ${(err as Error).message}` };
       }
     }
-    this.log.info({ jobId: task.jobId, accept: decision.accept, reason: decision.reason }, 'decided on a job offer');
+    this.log.info(
+      { jobId: task.jobId, accept: decision.accept, reason: decision.reason },
+      'decided on a job offer',
+    );
     await firstValueFrom(
       this.federation.decide({
         jobId: task.jobId,
@@ -101,18 +109,27 @@ export class TaskHandler {
   private async train(task: Task): Promise<void> {
     const job = this.accepted.get(task.jobId);
     if (!job || this.cancelled.has(task.jobId)) {
-      this.log.warn({ jobId: task.jobId, round: task.round }, 'train task for a job this silo has not accepted');
+      this.log.warn(
+        { jobId: task.jobId, round: task.round },
+        'train task for a job this silo has not accepted',
+      );
       return;
     }
     const { spec, dataset } = job;
     const global = await this.globalModel(task, task.round - 1);
     const local = spec.local ?? { epochs: 1, batchSize: 32, learningRate: 0.1 };
-    const result = await trainLocal(spec.model ?? { template: 'logreg', hiddenUnits: [] }, dataset.train.d, global, dataset.train, {
-      epochs: local.epochs,
-      batchSize: local.batchSize,
-      learningRate: local.learningRate,
-      seed: deriveSeed(spec.seed, task.round, hashString(this.config.siloId)),
-    });
+    const result = await trainLocal(
+      spec.model ?? { template: 'logreg', hiddenUnits: [] },
+      dataset.train.d,
+      global,
+      dataset.train,
+      {
+        epochs: local.epochs,
+        batchSize: local.batchSize,
+        learningRate: local.learningRate,
+        seed: deriveSeed(spec.seed, task.round, hashString(this.config.siloId)),
+      },
+    );
     const payload = packFloat32(result.delta);
     const digest = sha256(payload);
     const chunks: UpdateChunk[] = [
@@ -150,10 +167,20 @@ export class TaskHandler {
     if (!job || this.cancelled.has(task.jobId)) return;
     const { spec, dataset } = job;
     const weights = await this.globalModel(task, task.round);
-    const { scores, labels } = await evaluateModel(spec.model ?? { template: 'logreg', hiddenUnits: [] }, dataset.test.d, weights, dataset.test);
+    const { scores, labels } = await evaluateModel(
+      spec.model ?? { template: 'logreg', hiddenUnits: [] },
+      dataset.test.d,
+      weights,
+      dataset.test,
+    );
     const metrics = binaryMetrics(scores, labels);
     await firstValueFrom(
-      this.federation.reportMetrics({ jobId: task.jobId, round: task.round, siloId: this.config.siloId, metrics }),
+      this.federation.reportMetrics({
+        jobId: task.jobId,
+        round: task.round,
+        siloId: this.config.siloId,
+        metrics,
+      }),
     );
   }
 
@@ -162,7 +189,9 @@ export class TaskHandler {
     const inline = task.modelWeights;
     if (inline && inline.byteLength > 0) {
       if (!sha256(inline).equals(Buffer.from(task.globalModel?.sha256 ?? new Uint8Array(0)))) {
-        throw new Error(`the model sent with the task for job ${task.jobId} round ${task.round} fails its digest check`);
+        throw new Error(
+          `the model sent with the task for job ${task.jobId} round ${task.round} fails its digest check`,
+        );
       }
       return unpackFloat32(inline);
     }

@@ -25,5 +25,10 @@ export function toServiceError(exception: unknown, log?: Logger): Partial<Servic
   if (grpcLike && typeof grpcLike.code === 'number' && typeof grpcLike.details === 'string') return grpcLike;
   log?.error({ err: exception }, 'unexpected error in a gRPC handler');
   metadata.set('cohort-error-code', 'INTERNAL');
-  return { code: status.INTERNAL, details: 'internal error in the aggregator', message: 'internal error', metadata };
+  return {
+    code: status.INTERNAL,
+    details: 'internal error in the aggregator',
+    message: 'internal error',
+    metadata,
+  };
 }

@@ -25,7 +25,10 @@ export class FederationController implements FederationServiceController {
   constructor(private readonly federation: FederationService) {}
 
   enroll(_request: EnrollRequest): EnrollResponse {
-    throw new AggregatorException(AggregatorErrorCode.SILO_UNKNOWN, 'enrolment is not available in this version');
+    throw new AggregatorException(
+      AggregatorErrorCode.SILO_UNKNOWN,
+      'enrolment is not available in this version',
+    );
   }
 
   connect(request: ConnectRequest): Observable<Task> {
@@ -44,8 +47,9 @@ export class FederationController implements FederationServiceController {
     return defer(() => this.federation.upload(request));
   }
 
-  async reportMetrics(request: MetricsReport): Promise<MetricsAck> {
-    return this.federation.reportMetrics(request).then(() => ({}));
+  reportMetrics(request: MetricsReport): MetricsAck {
+    this.federation.reportMetrics(request);
+    return {};
   }
 
   getModel(request: GetModelRequest): Observable<ModelChunk> {

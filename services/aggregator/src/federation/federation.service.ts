@@ -54,9 +54,13 @@ export class FederationService {
   async decide(request: DecideRequest): Promise<void> {
     const siloId = requireSiloId(request.siloId);
     const job = await this.jobs.get(request.jobId);
-    if (!job) throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
+    if (!job)
+      throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
     await this.jobs.recordDecision(job.id, siloId, request.accept, request.reason);
-    this.log.info({ jobId: job.id, siloId, accept: request.accept, reason: request.reason }, 'silo decided on a job');
+    this.log.info(
+      { jobId: job.id, siloId, accept: request.accept, reason: request.reason },
+      'silo decided on a job',
+    );
     this.runner.recordDecision(job.id, siloId, request.accept, request.reason);
   }
 
@@ -121,7 +125,7 @@ export class FederationService {
     throw failure;
   }
 
-  async reportMetrics(report: MetricsReport): Promise<void> {
+  reportMetrics(report: MetricsReport): void {
     const siloId = requireSiloId(report.siloId);
     const active = this.activeRounds.require(report.jobId, report.round);
     const metrics: Metrics = validateMetrics(report.metrics, siloId);
@@ -130,7 +134,8 @@ export class FederationService {
 
   async getModel(request: GetModelRequest): Promise<ModelChunk[]> {
     const job = await this.jobs.get(request.jobId);
-    if (!job) throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
+    if (!job)
+      throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
     const model = await this.models.get(job.id, request.round);
     if (!model) {
       throw new AggregatorException(
@@ -201,7 +206,13 @@ export class FederationService {
 
   private async recordRejection(header: UpdateHeader, failure: AggregatorException): Promise<void> {
     this.log.warn(
-      { jobId: header.jobId, round: header.round, siloId: header.siloId, code: failure.code, reason: failure.message },
+      {
+        jobId: header.jobId,
+        round: header.round,
+        siloId: header.siloId,
+        code: failure.code,
+        reason: failure.message,
+      },
       'update rejected',
     );
     const active = this.activeRounds.all().find((r) => r.jobId === header.jobId && r.round === header.round);

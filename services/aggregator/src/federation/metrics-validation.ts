@@ -8,14 +8,17 @@ export function validateMetrics(metrics: Metrics | undefined, siloId: string): M
   const bad = (why: string): AggregatorException =>
     new AggregatorException(AggregatorErrorCode.METRICS_INVALID, `metrics from silo ${siloId}: ${why}`);
   if (!metrics) throw bad('missing');
-  if (!Number.isFinite(metrics.loss) || metrics.loss < 0) throw bad(`loss ${metrics.loss} is not a finite non-negative number`);
-  if (!(metrics.accuracy >= 0 && metrics.accuracy <= 1)) throw bad(`accuracy ${metrics.accuracy} is outside [0, 1]`);
+  if (!Number.isFinite(metrics.loss) || metrics.loss < 0)
+    throw bad(`loss ${metrics.loss} is not a finite non-negative number`);
+  if (!(metrics.accuracy >= 0 && metrics.accuracy <= 1))
+    throw bad(`accuracy ${metrics.accuracy} is outside [0, 1]`);
   if (metrics.auc !== undefined && metrics.auc !== null && !(metrics.auc >= 0 && metrics.auc <= 1)) {
     throw bad(`auc ${metrics.auc} is outside [0, 1]`);
   }
   const pos = metrics.positiveHistogram ?? [];
   const neg = metrics.negativeHistogram ?? [];
-  if (pos.length !== neg.length || pos.length > MAX_BINS) throw bad('histograms must have the same number of bins (≤ 1000)');
+  if (pos.length !== neg.length || pos.length > MAX_BINS)
+    throw bad('histograms must have the same number of bins (≤ 1000)');
   const total = [...pos, ...neg].reduce((a, b) => a + b, 0);
   if (pos.length > 0 && total !== metrics.examples) {
     throw bad(`histograms count ${total} examples, the report says ${metrics.examples}`);

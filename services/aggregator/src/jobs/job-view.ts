@@ -7,7 +7,12 @@ function metricsOrUndefined(m: Metrics | null): Metrics | undefined {
   return m ?? undefined;
 }
 
-export function toJobMessage(job: JobRow, decisions: DecisionRow[], rounds: RoundRow[], silos: RoundSiloRow[]): Job {
+export function toJobMessage(
+  job: JobRow,
+  decisions: DecisionRow[],
+  rounds: RoundRow[],
+  silos: RoundSiloRow[],
+): Job {
   const roundSummaries: RoundSummary[] = rounds.map((r) => ({
     round: r.round,
     status: r.status,

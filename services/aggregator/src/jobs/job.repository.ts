@@ -45,7 +45,11 @@ export class JobRepository {
   }
 
   /** Newest first; the page token is the creation time and id of the last job of the previous page. */
-  async list(opts: { submittedBy?: string; limit: number; before?: { createdAt: Date; id: string } }): Promise<JobRow[]> {
+  async list(opts: {
+    submittedBy?: string;
+    limit: number;
+    before?: { createdAt: Date; id: string };
+  }): Promise<JobRow[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     if (opts.submittedBy) {
@@ -72,11 +76,10 @@ export class JobRepository {
   }
 
   async setStatus(id: string, status: JobStatus, failureReason: string | null = null): Promise<void> {
-    await this.db.query(`UPDATE jobs SET status = $2, failure_reason = $3, updated_at = now() WHERE id = $1`, [
-      id,
-      status,
-      failureReason,
-    ]);
+    await this.db.query(
+      `UPDATE jobs SET status = $2, failure_reason = $3, updated_at = now() WHERE id = $1`,
+      [id, status, failureReason],
+    );
   }
 
   /** Moves a job to a terminal status unless it already is in one (a cancel racing a failure keeps the first). */

@@ -53,7 +53,9 @@ export class JobsService {
         parsed.errors,
       );
     }
-    const serving = this.sessions.connected().filter((s) => s.datasetIds.includes(parsed.spec.dataset?.id ?? ''));
+    const serving = this.sessions
+      .connected()
+      .filter((s) => s.datasetIds.includes(parsed.spec.dataset?.id ?? ''));
     const problems = checkJobAgainstFederation(parsed.spec, { connectedSilos: serving.length });
     if (problems.length > 0) {
       throw new AggregatorException(
@@ -76,7 +78,11 @@ export class JobsService {
   async list(request: ListJobsRequest): Promise<ListJobsResponse> {
     const limit = Math.min(request.pageSize || 20, MAX_PAGE);
     const before = decodePageToken(request.pageToken);
-    const rows = await this.jobs.list({ submittedBy: request.submittedBy || undefined, limit: limit + 1, before });
+    const rows = await this.jobs.list({
+      submittedBy: request.submittedBy || undefined,
+      limit: limit + 1,
+      before,
+    });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -108,7 +114,17 @@ export class JobsService {
     return defer(() => from(this.require(request.jobId))).pipe(
       mergeMap((row) => {
         const first = defer(() => from(this.view(row))).pipe(
-          mergeMap((job) => of<JobEvent>({ jobId: row.id, type: 'status', round: job.currentRound, siloId: '', message: job.status, job, atUnixMs: Date.now() })),
+          mergeMap((job) =>
+            of<JobEvent>({
+              jobId: row.id,
+              type: 'status',
+              round: job.currentRound,
+              siloId: '',
+              message: job.status,
+              job,
+              atUnixMs: Date.now(),
+            }),
+          ),
         );
         if (TERMINAL_STATUSES.includes(row.status)) return first;
         const live = this.events.stream().pipe(
@@ -129,7 +145,8 @@ export class JobsService {
       );
     }
     const model = await this.models.get(job.id, job.spec.rounds);
-    if (!model) throw new AggregatorException(AggregatorErrorCode.INTERNAL, `job ${job.id} lost its final model`);
+    if (!model)
+      throw new AggregatorException(AggregatorErrorCode.INTERNAL, `job ${job.id} lost its final model`);
     this.log.info({ jobId: job.id, by: request.requestedBy }, 'model downloaded');
     return modelChunks(job.id, job.spec.rounds, job.spec, model.weights, model.sha256);
   }

@@ -128,7 +128,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       if (!stored) throw new JobFailure(`the global model of round ${last} is missing from the database`);
       let model = { weights: unpackFloat32(stored.weights), bytes: stored.weights, sha256: stored.sha256 };
       const savedState = await this.jobs.loadOptimizerState(jobId);
-      let optimizerState: ServerOptimizerState | undefined = savedState ? decodeOptimizerState(savedState) : undefined;
+      let optimizerState: ServerOptimizerState | undefined = savedState
+        ? decodeOptimizerState(savedState)
+        : undefined;
       for (let round = last + 1; round <= spec.rounds; round++) {
         const result = await this.runRound(jobId, spec, round, p, model, optimizerState, participants, abort);
         if (!result) return;
@@ -159,7 +161,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       const datasets = this.sessions.connected().find((s) => s.siloId === siloId)?.datasetIds ?? [];
       if (offered.has(siloId) || !datasets.includes(datasetId)) return;
       offered.add(siloId);
-      this.sessions.send(siloId, this.task(job.id, TaskKind.TASK_KIND_OFFER, 0, { spec, submittedBy: job.submittedBy }));
+      this.sessions.send(
+        siloId,
+        this.task(job.id, TaskKind.TASK_KIND_OFFER, 0, { spec, submittedBy: job.submittedBy }),
+      );
     };
     this.offers.set(job.id, state);
     this.sessions.events.on('connected', sendOffer);
@@ -246,7 +251,14 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         );
       }
 
-      const optimizer = spec.serverOptimizer ?? { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 };
+      const optimizer = spec.serverOptimizer ?? {
+        kind: 'none',
+        learningRate: 1,
+        momentum: 0,
+        beta1: 0,
+        beta2: 0,
+        tau: 0,
+      };
       const next = applyServerOptimizer(
         optimizer.kind as ServerOptimizerKind,
         optimizer,
@@ -256,7 +268,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       );
       const bytes = packFloat32(next.weights);
       const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
-      await this.rounds.recordAggregate(jobId, round, { weights: bytes, sha256: model.sha256 }, encodeOptimizerState(next.state));
+      await this.rounds.recordAggregate(
+        jobId,
+        round,
+        { weights: bytes, sha256: model.sha256 },
+        encodeOptimizerState(next.state),
+      );
       const trainedMs = Date.now() - started;
 
       const evaluators = [...active.accepted.keys()];

@@ -12,7 +12,13 @@ export interface StoredModel {
 export class ModelRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  async save(jobId: string, round: number, weights: Buffer, sha256: Buffer, tx: Queryable = this.db): Promise<void> {
+  async save(
+    jobId: string,
+    round: number,
+    weights: Buffer,
+    sha256: Buffer,
+    tx: Queryable = this.db,
+  ): Promise<void> {
     await tx.query(
       `INSERT INTO models (job_id, round, weights, sha256) VALUES ($1, $2, $3, $4)
        ON CONFLICT (job_id, round) DO UPDATE SET weights = EXCLUDED.weights, sha256 = EXCLUDED.sha256`,

@@ -9,7 +9,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--model <template>', 'logreg or mlp', 'logreg')
     .option('--json', 'print one JSON object as the last line of standard output')
     .action(async (o: { rounds: number; model: string; json?: boolean }) => {
-      if (o.model !== 'logreg' && o.model !== 'mlp') throw badArguments(`--model must be logreg or mlp, got "${o.model}"`);
+      if (o.model !== 'logreg' && o.model !== 'mlp')
+        throw badArguments(`--model must be logreg or mlp, got "${o.model}"`);
       const { runDemo, formatDemo } = await import('../demo/run-demo.js');
       const result = await runDemo({ rounds: o.rounds, model: o.model, quiet: Boolean(o.json) });
       report(Boolean(o.json), result, () => formatDemo(result));

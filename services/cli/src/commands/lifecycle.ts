@@ -2,7 +2,10 @@
  * Announces readiness as one JSON line on standard output (the demo and scripts wait for it), then runs until
  * SIGINT or SIGTERM and shuts the service down cleanly.
  */
-export async function runUntilSignalled(ready: Record<string, unknown>, close: () => Promise<void>): Promise<void> {
+export async function runUntilSignalled(
+  ready: Record<string, unknown>,
+  close: () => Promise<void>,
+): Promise<void> {
   process.stdout.write(`${JSON.stringify({ event: 'ready', ...ready })}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {

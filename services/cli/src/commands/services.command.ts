@@ -16,8 +16,9 @@ export function registerServiceCommands(program: Command): void {
     .action(async (o: { host: string; port: number; dataDir?: string; databaseUrl?: string }) => {
       const { startAggregator } = await import('../../../aggregator/src/bootstrap.js');
       const running = await startAggregator(o);
-      await runUntilSignalled({ service: 'aggregator', address: running.address, database: running.databaseKind }, () =>
-        running.close(),
+      await runUntilSignalled(
+        { service: 'aggregator', address: running.address, database: running.databaseKind },
+        () => running.close(),
       );
     });
 
@@ -28,7 +29,10 @@ export function registerServiceCommands(program: Command): void {
     .description('start the gateway')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'HTTP port', parsePort, 8080)
-    .option('--aggregator <host:port>', 'the aggregator (default: COHORT_AGGREGATOR_URL, else 127.0.0.1:50051)')
+    .option(
+      '--aggregator <host:port>',
+      'the aggregator (default: COHORT_AGGREGATOR_URL, else 127.0.0.1:50051)',
+    )
     .action(async (o: { host: string; port: number; aggregator?: string }) => {
       const { readEnvironment } = await import('@cohort/config');
       const { startGateway } = await import('../../../gateway/src/bootstrap.js');

@@ -51,9 +51,13 @@ export async function startService(
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within ${(opts.timeoutMs ?? 60_000) / 1000} s (log: ${opts.logFile})`));
+      reject(
+        new Error(
+          `${name} did not start within ${(opts.timeoutMs ?? 60_000) / 1000} s (log: ${opts.logFile})`,
+        ),
+      );
     }, opts.timeoutMs ?? 60_000);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       log.write(`${line}\n`);
       try {

@@ -42,7 +42,9 @@ export class RoundProgress {
         bar.update(accepted, payload);
       } else if (round.status === 'completed' && !this.printed.has(round.round)) {
         this.printed.add(round.round);
-        process.stderr.write(` round ${payload.round}: ${accepted}/${round.silos.length} updates  ${payload.metrics}\n`);
+        process.stderr.write(
+          ` round ${payload.round}: ${accepted}/${round.silos.length} updates  ${payload.metrics}\n`,
+        );
       }
     }
   }

@@ -11,7 +11,9 @@ import { RoundProgress } from './progress.js';
 import { evaluateOn, loadSiloData, pooledBaseline, summarise, type MetricSummary } from './evaluation.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = here.includes(join('dist', 'services')) ? join(here, '../../../../..') : join(here, '../../../..');
+const repoRoot = here.includes(join('dist', 'services'))
+  ? join(here, '../../../../..')
+  : join(here, '../../../..');
 export const EXAMPLES_DIR = join(repoRoot, 'examples/heart-disease');
 export const DEMO_SILOS = ['cleveland', 'hungarian', 'switzerland', 'va'] as const;
 
@@ -29,7 +31,10 @@ export interface DemoResult {
   rounds: number;
   model: string;
   metrics: MetricSummary;
-  perSilo: Record<string, MetricSummary | { accuracy: null; auc: null; loss: null; examples: 0; note: string }>;
+  perSilo: Record<
+    string,
+    MetricSummary | { accuracy: null; auc: null; loss: null; examples: 0; note: string }
+  >;
   pooledBaseline: { metrics: MetricSummary; perSilo: Record<string, MetricSummary> };
   overheadMsPerRound: number;
   meanRoundMs: number;
@@ -52,7 +57,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     const [aggregatorPort, gatewayPort] = [await freePort(), await freePort()];
     const aggregatorUrl = `127.0.0.1:${aggregatorPort}`;
-    say(options.quiet, `Starting the aggregator on ${aggregatorUrl} (embedded PostgreSQL in ${home}/aggregator)…`);
+    say(
+      options.quiet,
+      `Starting the aggregator on ${aggregatorUrl} (embedded PostgreSQL in ${home}/aggregator)…`,
+    );
     const aggregator = await startService(
       'aggregator',
       ['aggregator', 'start', '--port', String(aggregatorPort), '--data-dir', join(home, 'aggregator')],
@@ -61,13 +69,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     services.push(aggregator);
     say(options.quiet, `Starting the gateway and four silo agents (${DEMO_SILOS.join(', ')})…`);
     const started = await Promise.all([
-      startService('gateway', ['gateway', 'start', '--port', String(gatewayPort), '--aggregator', aggregatorUrl], {
-        logFile: join(logs, 'gateway.log'),
-      }),
+      startService(
+        'gateway',
+        ['gateway', 'start', '--port', String(gatewayPort), '--aggregator', aggregatorUrl],
+        {
+          logFile: join(logs, 'gateway.log'),
+        },
+      ),
       ...DEMO_SILOS.map((silo) =>
         startService(
           `silo ${silo}`,
-          ['silo', 'start', '--config', join(EXAMPLES_DIR, `silo-${silo}.json`), '--aggregator', aggregatorUrl],
+          [
+            'silo',
+            'start',
+            '--config',
+            join(EXAMPLES_DIR, `silo-${silo}.json`),
+            '--aggregator',
+            aggregatorUrl,
+          ],
           { logFile: join(logs, `silo-${silo}.log`) },
         ),
       ),
@@ -76,11 +95,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const gateway = new GatewayClient(`http://127.0.0.1:${gatewayPort}`);
     await waitForSilos(gateway, DEMO_SILOS.length);
 
-    const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8')) as Record<string, unknown>;
+    const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     spec.rounds = options.rounds;
     spec.model = options.model === 'mlp' ? { template: 'mlp', hiddenUnits: [16] } : { template: 'logreg' };
     const submitted = await gateway.submitJob(spec);
-    say(options.quiet, `Job ${submitted.jobId} submitted: ${options.rounds} rounds of ${options.model} on ${DEMO_SILOS.length} hospitals`);
+    say(
+      options.quiet,
+      `Job ${submitted.jobId} submitted: ${options.rounds} rounds of ${options.model} on ${DEMO_SILOS.length} hospitals`,
+    );
 
     const progress = new RoundProgress(!options.quiet);
     let job: Job = submitted;
@@ -91,7 +116,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     progress.stop();
     if (job.status !== 'completed') {
-      throw new CliError(`the job ended ${job.status}: ${job.failureReason} (logs: ${logs})`, 'DEMO_JOB_FAILED');
+      throw new CliError(
+        `the job ended ${job.status}: ${job.failureReason} (logs: ${logs})`,
+        'DEMO_JOB_FAILED',
+      );
     }
 
     const { weights } = await gateway.downloadModel(job.jobId);
@@ -109,7 +137,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const m = last?.silos.find((s) => s.siloId === silo)?.metrics;
       perSilo[silo] = m
         ? summarise(m)
-        : { accuracy: null, auc: null, loss: null, examples: 0, note: 'this silo reported no metrics in the last round' };
+        : {
+            accuracy: null,
+            auc: null,
+            loss: null,
+            examples: 0,
+            note: 'this silo reported no metrics in the last round',
+          };
     }
     const overheads = job.rounds.map((r) => r.durationMs - Math.max(0, ...r.silos.map((s) => s.trainMs)));
     const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -123,14 +157,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       pooledBaseline: { metrics: pooled.union, perSilo: pooled.perSilo },
       overheadMsPerRound: Math.round(mean(overheads) * 10) / 10,
       meanRoundMs: Math.round(mean(job.rounds.map((r) => r.durationMs)) * 10) / 10,
-      meanSlowestTrainMs: Math.round(mean(job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)))) * 10) / 10,
-      database: String(aggregator.ready.database ?? 'pglite'),
+      meanSlowestTrainMs:
+        Math.round(mean(job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)))) * 10) / 10,
+      database: aggregator.ready.database === 'postgres' ? 'postgres' : 'pglite',
       logs,
     };
   } finally {
     const codes = await Promise.all(services.reverse().map((s) => s.stop()));
     const unclean = services.filter((_, i) => codes[i] !== 0).map((s) => s.name);
-    if (unclean.length > 0) say(options.quiet, `warning: ${unclean.join(', ')} did not exit cleanly (logs: ${logs})`);
+    if (unclean.length > 0)
+      say(options.quiet, `warning: ${unclean.join(', ')} did not exit cleanly (logs: ${logs})`);
   }
 }
 
@@ -140,7 +176,10 @@ async function waitForSilos(gateway: GatewayClient, count: number, timeoutMs = 6
     const connected = (await gateway.listSilos()).silos.filter((s) => s.connected).length;
     if (connected >= count) return;
     if (Date.now() > deadline) {
-      throw new CliError(`only ${connected} of ${count} silos connected within ${timeoutMs / 1000} s`, 'DEMO_SILOS_MISSING');
+      throw new CliError(
+        `only ${connected} of ${count} silos connected within ${timeoutMs / 1000} s`,
+        'DEMO_SILOS_MISSING',
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
