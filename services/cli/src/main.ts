@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
 import { registerServiceCommands } from './commands/services.command.js';
 import { reportError } from './output.js';
@@ -11,6 +12,7 @@ const program = new Command('cohort')
 
 registerDemoCommand(program);
 registerServiceCommands(program);
+registerBenchCommand(program);
 
 const json = process.argv.includes('--json');
 try {

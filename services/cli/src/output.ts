@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { ConfigurationError } from '@cohort/config';
 
 /** Exit status for arguments a person has to fix (the CLI convention of DESIGN.md). */
 export const EXIT_BAD_ARGUMENTS = 2;
@@ -26,7 +27,12 @@ export function report(json: boolean, result: object, human: () => string): void
 
 export function reportError(err: unknown, json: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_BAD_ARGUMENTS;
-  const e = err instanceof CliError ? err : new CliError((err as Error).message ?? String(err), 'ERROR');
+  const e =
+    err instanceof CliError
+      ? err
+      : err instanceof ConfigurationError
+        ? new CliError(err.message, 'CONFIG_INVALID', EXIT_BAD_ARGUMENTS)
+        : new CliError((err as Error).message ?? String(err), 'ERROR');
   process.stderr.write(`cohort: ${e.message}\n`);
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
   return e.exitCode;
