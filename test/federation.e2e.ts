@@ -180,4 +180,26 @@ describe('the same federation on PostgreSQL', () => {
     const job = await runJob(f!, await demoJob({ minSilos: 4, serverOptimizer: { kind: 'fedavgm' } }));
     checkCompletedJob(job, 3, HOSPITALS);
   }, 180_000);
+
+  it('cancels a running job: it ends cancelled, keeps its completed rounds and releases no model', async () => {
+    const submitted = await http('POST', `${f!.gatewayUrl}/v1/jobs`, await demoJob({ rounds: 500, minSilos: 4 }));
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.jobId;
+    await waitFor('two completed rounds', async () => {
+      const r = await http('GET', `${f!.gatewayUrl}/v1/jobs/${id}`);
+      return r.body.rounds.filter((x: any) => x.status === 'completed').length >= 2 ? true : undefined;
+    });
+    const cancelled = await http('POST', `${f!.gatewayUrl}/v1/jobs/${id}/cancel`, { reason: 'wrong cohort' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(cancelled.body.failureReason).toBe('wrong cohort');
+    const later = await http('GET', `${f!.gatewayUrl}/v1/jobs/${id}`);
+    expect(later.body.status).toBe('cancelled');
+    expect(later.body.rounds.filter((x: any) => x.status === 'completed').length).toBeGreaterThanOrEqual(2);
+    const model = await http('GET', `${f!.gatewayUrl}/v1/jobs/${id}/model`);
+    expect(model.status).toBe(409);
+    expect(model.body.error.code).toBe('MODEL_NOT_RELEASED');
+    const again = await http('POST', `${f!.gatewayUrl}/v1/jobs/${id}/cancel`, {});
+    expect(again.status).toBe(409);
+  }, 120_000);
 });

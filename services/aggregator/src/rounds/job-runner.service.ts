@@ -239,7 +239,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         if (!sent) active.drop(siloId);
       }
       await active.waitUntil(() => active.trainingComplete, started + spec.roundTimeoutMs, abort);
-      if (abort.aborted) return undefined;
+      if (abort.aborted) return this.interrupted(jobId, round, started);
       active.phase = 'evaluating';
       if (active.accepted.size < spec.minSilos) {
         await this.rounds.markMissing(jobId, round);
@@ -290,7 +290,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
         abort,
       );
-      if (abort.aborted) return undefined;
+      if (abort.aborted) return this.interrupted(jobId, round, started);
       active.phase = 'closed';
       const reported: Metrics[] = [...active.metrics.values()];
       const aggregate = reported.length > 0 ? combineMetrics(reported) : null;
@@ -312,6 +312,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       this.sessions.events.off('disconnected', onDisconnect);
       this.activeRounds.clear(jobId, active);
     }
+  }
+
+  /** A cancel or a shutdown stopped the round: it is closed as failed; a restart reruns it from its start. */
+  private async interrupted(jobId: string, round: number, started: number): Promise<undefined> {
+    await this.rounds.close(jobId, round, 'failed', Date.now() - started, null);
+    return undefined;
   }
 
   /** Tells the silos of a job that it ended early, so they stop work on it. */
