@@ -182,7 +182,11 @@ describe('the same federation on PostgreSQL', () => {
   }, 180_000);
 
   it('cancels a running job: it ends cancelled, keeps its completed rounds and releases no model', async () => {
-    const submitted = await http('POST', `${f!.gatewayUrl}/v1/jobs`, await demoJob({ rounds: 500, minSilos: 4 }));
+    const submitted = await http(
+      'POST',
+      `${f!.gatewayUrl}/v1/jobs`,
+      await demoJob({ rounds: 500, minSilos: 4 }),
+    );
     expect(submitted.status).toBe(201);
     const id = submitted.body.jobId;
     await waitFor('two completed rounds', async () => {
