@@ -8,6 +8,7 @@ import {
   type CancelJobRequest,
   type DownloadModelRequest,
   type GetJobRequest,
+  type InviteSiloRequest,
   type Job,
   type JobEvent,
   type JobsServiceController,
@@ -16,6 +17,9 @@ import {
   type ListSilosResponse,
   type ModelChunk,
   type ModelSpec,
+  type RevokeSiloRequest,
+  type SiloInfo,
+  type SiloInvitation,
   type SubmitJobRequest,
 } from '@cohort/protocol';
 import { EMPTY, from, NEVER, type Observable } from 'rxjs';
@@ -32,6 +36,24 @@ class FakeAggregator implements JobsServiceController {
   failSubmit: FakeGrpcError | undefined;
   hangGet = false;
   model: ModelChunk[] | undefined;
+  invited: InviteSiloRequest[] = [];
+  revoked: RevokeSiloRequest[] = [];
+  /** What inviteSilo answers; a test may blank it to play a broken aggregator. */
+  nextJoinToken = 'cjt_fake-join-token';
+  silos = new Map<string, SiloInfo>([
+    [
+      'cleveland',
+      {
+        siloId: 'cleveland',
+        connected: true,
+        lastSeenUnixMs: 1_700_000_000_000,
+        datasetIds: ['heart-disease'],
+        status: 'enrolled',
+        enrolledAtUnixMs: 1_699_000_000_000,
+        keyFingerprint: 'ab'.repeat(32),
+      },
+    ],
+  ]);
 
   submitJob(request: SubmitJobRequest): Job {
     this.submitted.push(request);
@@ -91,16 +113,43 @@ class FakeAggregator implements JobsServiceController {
   }
 
   listSilos(): ListSilosResponse {
+    return { silos: [...this.silos.values()] };
+  }
+
+  inviteSilo(request: InviteSiloRequest): SiloInvitation {
+    this.invited.push(request);
+    if (this.silos.get(request.siloName)?.status === 'enrolled') {
+      throw new FakeGrpcError(
+        status.ALREADY_EXISTS,
+        `silo ${request.siloName} is already enrolled; revoke it first`,
+        'SILO_ALREADY_ENROLLED',
+      );
+    }
+    this.silos.set(request.siloName, {
+      siloId: request.siloName,
+      connected: false,
+      lastSeenUnixMs: 0,
+      datasetIds: [],
+      status: 'invited',
+      enrolledAtUnixMs: 0,
+      keyFingerprint: '',
+    });
     return {
-      silos: [
-        {
-          siloId: 'cleveland',
-          connected: true,
-          lastSeenUnixMs: 1_700_000_000_000,
-          datasetIds: ['heart-disease'],
-        },
-      ],
+      siloName: request.siloName,
+      joinToken: this.nextJoinToken,
+      expiresAtUnixMs: 1_700_000_000_000 + request.ttlSeconds * 1000,
     };
+  }
+
+  revokeSilo(request: RevokeSiloRequest): SiloInfo {
+    this.revoked.push(request);
+    const silo = this.silos.get(request.siloName);
+    if (!silo) {
+      throw new FakeGrpcError(status.NOT_FOUND, `no silo named ${request.siloName}`, 'SILO_UNKNOWN');
+    }
+    silo.status = 'revoked';
+    silo.connected = false;
+    return silo;
   }
 }
 
@@ -443,18 +492,143 @@ describe('gateway against a fake aggregator', () => {
     expect(res.body.error.details[0].field).toBe('limit');
   });
 
-  it('lists silos', async () => {
-    const res = await request(gateway, '/v1/silos');
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      silos: [
+  describe('silos (site admin)', () => {
+    it('lists silos with their enrolment status, time and key fingerprint', async () => {
+      await request(gateway, '/v1/silos/invitations', { body: { name: 'va' } });
+      const res = await request(gateway, '/v1/silos');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        silos: [
+          {
+            siloId: 'cleveland',
+            status: 'enrolled',
+            connected: true,
+            lastSeenUnixMs: 1_700_000_000_000,
+            datasetIds: ['heart-disease'],
+            enrolledAtUnixMs: 1_699_000_000_000,
+            enrolledAt: '2023-11-03T08:26:40.000Z',
+            keyFingerprint: 'ab'.repeat(32),
+          },
+          {
+            siloId: 'va',
+            status: 'invited',
+            connected: false,
+            lastSeenUnixMs: 0,
+            datasetIds: [],
+            enrolledAtUnixMs: null,
+            enrolledAt: null,
+            keyFingerprint: null,
+          },
+        ],
+      });
+    });
+
+    it('invites a silo: 201 with the join token, shown once and not cached', async () => {
+      const res = await request(gateway, '/v1/silos/invitations', {
+        body: { name: 'hungarian' },
+        headers: { 'x-cohort-user': 'it-admin@hungary' },
+      });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.body).toEqual({
+        siloName: 'hungarian',
+        joinToken: 'cjt_fake-join-token',
+        expiresAt: new Date(1_700_000_000_000 + 86_400_000).toISOString(),
+        expiresAtUnixMs: 1_700_000_000_000 + 86_400_000,
+      });
+      // One day unless asked otherwise, requested by the principal (the audit trail's "who").
+      expect(aggregator.invited).toEqual([
+        { siloName: 'hungarian', ttlSeconds: 86_400, requestedBy: 'it-admin@hungary' },
+      ]);
+
+      const short = await request(gateway, '/v1/silos/invitations', {
+        body: { name: 'switzerland', ttlSeconds: 600 },
+      });
+      expect(short.status).toBe(201);
+      expect(short.body.expiresAtUnixMs).toBe(1_700_000_000_000 + 600_000);
+      expect(aggregator.invited[1]).toEqual({
+        siloName: 'switzerland',
+        ttlSeconds: 600,
+        requestedBy: 'researcher',
+      });
+    });
+
+    it('refuses an invalid invitation with one message per field, without calling the aggregator', async () => {
+      const res = await request(gateway, '/v1/silos/invitations', {
+        body: { name: '-no spaces', ttlSeconds: 30.5, colour: 'blue' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('REQUEST_INVALID');
+      expect(res.body.error.details).toEqual([
         {
-          siloId: 'cleveland',
-          connected: true,
-          lastSeenUnixMs: 1_700_000_000_000,
-          datasetIds: ['heart-disease'],
+          field: 'name',
+          message: 'must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
         },
-      ],
+        { field: 'ttlSeconds', message: 'must be a whole number of seconds from 60 to 604800' },
+        { field: 'colour', message: 'unknown field' },
+      ]);
+
+      for (const body of [{}, { name: 'x'.repeat(64) }, { name: 7 }, { name: 'ok', ttlSeconds: 604_801 }]) {
+        const bad = await request(gateway, '/v1/silos/invitations', { body });
+        expect(bad.status).toBe(400);
+        expect(bad.body.error.details).toHaveLength(1);
+      }
+      const notAnObject = await request(gateway, '/v1/silos/invitations', { body: ['va'] });
+      expect(notAnObject.status).toBe(400);
+      const noBody = await request(gateway, '/v1/silos/invitations', { method: 'POST' });
+      expect(noBody.status).toBe(415);
+      expect(aggregator.invited).toHaveLength(0);
+    });
+
+    it('passes on the aggregator refusing to invite an enrolled silo as 409', async () => {
+      const res = await request(gateway, '/v1/silos/invitations', { body: { name: 'cleveland' } });
+      expect(res.status).toBe(409);
+      expect(res.body.error).toEqual({
+        code: 'SILO_ALREADY_ENROLLED',
+        message: 'silo cleveland is already enrolled; revoke it first',
+        details: [],
+      });
+    });
+
+    it('reports an invitation without a join token as the aggregator failing (502)', async () => {
+      aggregator.nextJoinToken = '';
+      const res = await request(gateway, '/v1/silos/invitations', { body: { name: 'va' } });
+      expect(res.status).toBe(502);
+      expect(res.body.error.code).toBe('AGGREGATOR_ERROR');
+    });
+
+    it('revokes a silo and answers its view, with the reason and principal passed on', async () => {
+      const res = await request(gateway, '/v1/silos/cleveland/revoke', {
+        body: { reason: 'key on a stolen laptop' },
+        headers: { 'x-cohort-user': 'it-admin@cleveland' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ siloId: 'cleveland', status: 'revoked', connected: false });
+      expect(aggregator.revoked).toEqual([
+        { siloName: 'cleveland', requestedBy: 'it-admin@cleveland', reason: 'key on a stolen laptop' },
+      ]);
+
+      const noBody = await request(gateway, '/v1/silos/cleveland/revoke', { method: 'POST' });
+      expect(noBody.status).toBe(200);
+      expect(aggregator.revoked[1]).toEqual({ siloName: 'cleveland', requestedBy: 'researcher', reason: '' });
+    });
+
+    it('passes on revoking an unknown silo as 404 with the aggregator code', async () => {
+      const res = await request(gateway, '/v1/silos/nowhere/revoke', { method: 'POST' });
+      expect(res.status).toBe(404);
+      expect(res.body.error).toEqual({ code: 'SILO_UNKNOWN', message: 'no silo named nowhere', details: [] });
+    });
+
+    it('refuses a revoke with an impossible name or an unknown field, without calling the aggregator', async () => {
+      const badName = await request(gateway, `/v1/silos/${encodeURIComponent('a b')}/revoke`, {
+        method: 'POST',
+      });
+      expect(badName.status).toBe(400);
+      expect(badName.body.error.details[0].field).toBe('name');
+      const badBody = await request(gateway, '/v1/silos/cleveland/revoke', { body: { why: 'x' } });
+      expect(badBody.status).toBe(400);
+      expect(badBody.body.error.details).toEqual([{ field: 'why', message: 'unknown field' }]);
+      expect(aggregator.revoked).toHaveLength(0);
     });
   });
 

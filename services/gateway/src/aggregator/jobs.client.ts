@@ -4,12 +4,16 @@ import {
   JOBS_SERVICE_NAME,
   type CancelJobRequest,
   type DownloadModelRequest,
+  type InviteSiloRequest,
   type Job,
   type JobsServiceClient,
   type ListJobsRequest,
   type ListJobsResponse,
   type ListSilosResponse,
   type ModelChunk,
+  type RevokeSiloRequest,
+  type SiloInfo,
+  type SiloInvitation,
   type SubmitJobRequest,
 } from '@cohort/protocol';
 import { catchError, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
@@ -20,6 +24,13 @@ import { fromAggregatorError, type CallContext } from './grpc-error.js';
 
 function jobNotFound(jobId: string): CallContext['notFound'] {
   return { code: GatewayErrorCode.JOB_NOT_FOUND, message: `job ${jobId} not found` };
+}
+
+function siloUnknown(siloName: string): CallContext['notFound'] {
+  return {
+    code: GatewayErrorCode.SILO_UNKNOWN,
+    message: `no silo named ${siloName} is known to the aggregator`,
+  };
 }
 
 /**
@@ -63,6 +74,17 @@ export class JobsClient implements OnModuleInit {
 
   listSilos(): Promise<ListSilosResponse> {
     return this.unary(this.jobs.listSilos({}), { action: 'list silos' });
+  }
+
+  inviteSilo(request: InviteSiloRequest): Promise<SiloInvitation> {
+    return this.unary(this.jobs.inviteSilo(request), { action: `invite silo ${request.siloName}` });
+  }
+
+  revokeSilo(request: RevokeSiloRequest): Promise<SiloInfo> {
+    return this.unary(this.jobs.revokeSilo(request), {
+      action: `revoke silo ${request.siloName}`,
+      notFound: siloUnknown(request.siloName),
+    });
   }
 
   /** The model as the aggregator streams it; a silence longer than the idle timeout ends it with a 504. */

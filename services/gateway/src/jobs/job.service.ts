@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { parseJobSpec } from '@cohort/jobs';
 import { z } from 'zod';
 import { JobsClient } from '../aggregator/jobs.client.js';
-import { GatewayErrorCode, GatewayException, type FieldProblem } from '../common/gateway.exception.js';
+import { GatewayErrorCode, GatewayException } from '../common/gateway.exception.js';
+import { parseRequest } from '../common/request-validation.js';
 import { toJobListView, toJobView, type JobListView, type JobView } from './job-view.js';
 
 const listQuery = z.strictObject({
@@ -12,14 +13,6 @@ const listQuery = z.strictObject({
 });
 
 const cancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
-
-function problems(issues: readonly z.core.$ZodIssue[], unknownField = 'unknown field'): FieldProblem[] {
-  return issues.flatMap((i) =>
-    i.code === 'unrecognized_keys'
-      ? i.keys.map((key) => ({ field: [...i.path, key].join('.'), message: unknownField }))
-      : [{ field: i.path.join('.'), message: i.message }],
-  );
-}
 
 @Injectable()
 export class JobService {
@@ -43,15 +36,12 @@ export class JobService {
   }
 
   async list(query: unknown): Promise<JobListView> {
-    const parsed = listQuery.safeParse(query);
-    if (!parsed.success) {
-      throw new GatewayException(
-        GatewayErrorCode.REQUEST_INVALID,
-        'invalid query parameters',
-        problems(parsed.error.issues, 'unknown query parameter; use pageSize, pageToken or submittedBy'),
-      );
-    }
-    const q = parsed.data;
+    const q = parseRequest(
+      listQuery,
+      query,
+      'invalid query parameters',
+      'unknown query parameter; use pageSize, pageToken or submittedBy',
+    );
     return toJobListView(
       await this.jobs.listJobs({
         pageSize: q.pageSize ?? 0,
@@ -62,16 +52,9 @@ export class JobService {
   }
 
   async cancel(jobId: string, body: unknown, principal: string): Promise<JobView> {
-    const parsed = cancelBody.safeParse(body);
-    if (!parsed.success) {
-      throw new GatewayException(
-        GatewayErrorCode.REQUEST_INVALID,
-        'invalid cancel request',
-        problems(parsed.error.issues),
-      );
-    }
+    const parsed = parseRequest(cancelBody, body, 'invalid cancel request');
     return toJobView(
-      await this.jobs.cancelJob({ jobId, requestedBy: principal, reason: parsed.data?.reason ?? '' }),
+      await this.jobs.cancelJob({ jobId, requestedBy: principal, reason: parsed?.reason ?? '' }),
     );
   }
 }

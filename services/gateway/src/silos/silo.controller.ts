@@ -1,6 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { JsonBody } from '../common/json-body.decorator.js';
+import { Principal } from '../common/principal.decorator.js';
 import { SiloService } from './silo.service.js';
-import type { SiloListView } from './silo-view.js';
+import type { SiloInvitationView, SiloListView, SiloView } from './silo-view.js';
 
 @Controller({ path: 'silos', version: '1' })
 export class SiloController {
@@ -9,5 +11,24 @@ export class SiloController {
   @Get()
   list(): Promise<SiloListView> {
     return this.silos.list();
+  }
+
+  /** Site admin: a one-time, expiring join token for a named silo. */
+  @Post('invitations')
+  // The answer carries a secret shown once: no proxy or browser cache may keep a copy of it.
+  @Header('Cache-Control', 'no-store')
+  invite(@JsonBody() body: unknown, @Principal() principal: string): Promise<SiloInvitationView> {
+    return this.silos.invite(body, principal);
+  }
+
+  /** Site admin: the silo is refused from its next message on. */
+  @Post(':name/revoke')
+  @HttpCode(HttpStatus.OK)
+  revoke(
+    @Param('name') name: string,
+    @JsonBody({ optional: true }) body: unknown,
+    @Principal() principal: string,
+  ): Promise<SiloView> {
+    return this.silos.revoke(name, body, principal);
   }
 }
