@@ -1,0 +1,173 @@
+import { randomBytes, webcrypto } from 'node:crypto';
+
+import { SealingError } from './errors.js';
+import { generateSealingKeyPair, type SealingKeyPair } from './key-pair.js';
+import { open, openWith, seal, sealWith } from './seal.js';
+import { updateAad } from './update-aad.js';
+
+const hex = (s: string): Buffer => Buffer.from(s, 'hex');
+
+// RFC 9180 Appendix A.1.1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, base mode, sequence number 0.
+const A1 = {
+  info: hex('4f6465206f6e2061204772656369616e2055726e'),
+  ikmE: hex('7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234'),
+  pkRm: hex('3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d'),
+  skRm: hex('4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8'),
+  enc: hex('37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431'),
+  pt: hex('4265617574792069732074727574682c20747275746820626561757479'),
+  aad: hex('436f756e742d30'),
+  ct: hex('f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a'),
+};
+
+// PKCS#8 wrapper for a raw X25519 private key (RFC 8410): lets the test import skRm as a non-extractable key.
+const X25519_PKCS8_PREFIX = hex('302e020100300506032b656e04220420');
+
+async function rfcRecipient(): Promise<SealingKeyPair> {
+  const privateKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    Buffer.concat([X25519_PKCS8_PREFIX, A1.skRm]),
+    { name: 'X25519' },
+    false,
+    ['deriveBits'],
+  );
+  return { privateKey, publicKeyRaw: new Uint8Array(A1.pkRm) };
+}
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SealingError);
+  expect((err as SealingError).code).toBe(code);
+}
+
+const aad = updateAad({ jobId: 'job-1', round: 4, siloId: 'silo-cleveland' });
+
+describe('RFC 9180 Appendix A.1.1 (base mode, sequence 0)', () => {
+  it('seals to exactly enc ‖ ct of the test vector when the ephemeral key is fixed', async () => {
+    const sealed = await sealWith(A1.pkRm, A1.pt, A1.aad, { info: A1.info, ephemeralIkm: A1.ikmE });
+    expect(sealed.toString('hex')).toBe(Buffer.concat([A1.enc, A1.ct]).toString('hex'));
+  });
+
+  it('opens the test vector with the recipient key held non-extractable', async () => {
+    const recipient = await rfcRecipient();
+    expect(recipient.privateKey.extractable).toBe(false);
+    const opened = await openWith(recipient, Buffer.concat([A1.enc, A1.ct]), A1.aad, { info: A1.info });
+    expect(opened.equals(A1.pt)).toBe(true);
+  });
+
+  it('does not open the test vector under Cohort’s own info string', async () => {
+    await expectCode(
+      open(await rfcRecipient(), Buffer.concat([A1.enc, A1.ct]), A1.aad),
+      'SEALED_OPEN_FAILED',
+    );
+  });
+});
+
+describe('seal and open', () => {
+  let keyPair: SealingKeyPair;
+  beforeAll(async () => {
+    keyPair = await generateSealingKeyPair();
+  });
+
+  it('generates a non-extractable private key and a 32-byte public key', async () => {
+    expect(keyPair.privateKey.extractable).toBe(false);
+    expect(keyPair.privateKey.type).toBe('private');
+    expect(keyPair.publicKeyRaw).toHaveLength(32);
+    await expect(webcrypto.subtle.exportKey('pkcs8', keyPair.privateKey)).rejects.toThrow();
+  });
+
+  it('round-trips a small update', async () => {
+    const plaintext = Buffer.from('a small update');
+    const sealed = await seal(keyPair.publicKeyRaw, plaintext, aad);
+    expect(sealed).toHaveLength(32 + plaintext.length + 16);
+    expect((await open(keyPair, sealed, aad)).equals(plaintext)).toBe(true);
+  });
+
+  it('round-trips an empty payload', async () => {
+    const sealed = await seal(keyPair.publicKeyRaw, new Uint8Array(0), aad);
+    expect(sealed).toHaveLength(48);
+    expect(await open(keyPair, sealed, aad)).toHaveLength(0);
+  });
+
+  it('round-trips a 1,000,000-parameter float32 update (4 MB)', async () => {
+    const weights = new Float32Array(1_000_000).map((_, i) => Math.sin(i));
+    const plaintext = new Uint8Array(weights.buffer);
+    const sealed = await seal(keyPair.publicKeyRaw, plaintext, aad);
+    expect(sealed).toHaveLength(32 + 4_000_000 + 16);
+    const opened = await open(keyPair, sealed, aad);
+    expect(new Float32Array(opened.buffer, opened.byteOffset, 1_000_000)).toEqual(weights);
+  });
+
+  it('uses a fresh ephemeral key every time, so equal updates never seal equally', async () => {
+    const plaintext = Buffer.from('same');
+    const a = await seal(keyPair.publicKeyRaw, plaintext, aad);
+    const b = await seal(keyPair.publicKeyRaw, plaintext, aad);
+    expect(a.subarray(0, 32).equals(b.subarray(0, 32))).toBe(false);
+    expect(a.subarray(32).equals(b.subarray(32))).toBe(false);
+  });
+
+  it('leaves the caller’s sealed bytes alone (open reads a view)', async () => {
+    const sealed = await seal(keyPair.publicKeyRaw, randomBytes(100), aad);
+    const copy = Buffer.from(sealed);
+    await open(keyPair, sealed, aad);
+    expect(sealed.equals(copy)).toBe(true);
+  });
+
+  describe('refuses', () => {
+    let sealed: Buffer;
+    beforeAll(async () => {
+      sealed = await seal(keyPair.publicKeyRaw, randomBytes(4096), aad);
+    });
+
+    it.each([
+      ['the first ciphertext byte', 32],
+      ['a middle ciphertext byte', 32 + 2048],
+      ['the last tag byte', 32 + 4096 + 15],
+    ])('a flipped bit in %s → SEALED_OPEN_FAILED', async (_what, index) => {
+      const tampered = Buffer.from(sealed);
+      tampered[index] ^= 0x01;
+      await expectCode(open(keyPair, tampered, aad), 'SEALED_OPEN_FAILED');
+    });
+
+    it('a tampered encapsulated key → SEALED_OPEN_FAILED', async () => {
+      const tampered = Buffer.from(sealed);
+      tampered[5] ^= 0x80;
+      await expectCode(open(keyPair, tampered, aad), 'SEALED_OPEN_FAILED');
+    });
+
+    it('a truncated ciphertext → SEALED_OPEN_FAILED', async () => {
+      await expectCode(open(keyPair, sealed.subarray(0, sealed.length - 1), aad), 'SEALED_OPEN_FAILED');
+    });
+
+    it('the header of another round, job or silo → SEALED_OPEN_FAILED', async () => {
+      for (const other of [
+        { jobId: 'job-1', round: 5, siloId: 'silo-cleveland' },
+        { jobId: 'job-2', round: 4, siloId: 'silo-cleveland' },
+        { jobId: 'job-1', round: 4, siloId: 'silo-hungary' },
+      ]) {
+        await expectCode(open(keyPair, sealed, updateAad(other)), 'SEALED_OPEN_FAILED');
+      }
+    });
+
+    it('another enclave’s key → SEALED_OPEN_FAILED', async () => {
+      await expectCode(open(await generateSealingKeyPair(), sealed, aad), 'SEALED_OPEN_FAILED');
+    });
+
+    it.each([0, 1, 47])('%i bytes of input → SEALED_MALFORMED', async (length) => {
+      await expectCode(open(keyPair, sealed.subarray(0, length), aad), 'SEALED_MALFORMED');
+    });
+
+    it('a recipient key of the wrong length → SEALING_KEY_INVALID', async () => {
+      await expectCode(
+        seal(keyPair.publicKeyRaw.subarray(0, 31), Buffer.from('x'), aad),
+        'SEALING_KEY_INVALID',
+      );
+    });
+
+    it('a low-order recipient key (all-zero shared secret) → SEALING_KEY_INVALID', async () => {
+      await expectCode(seal(new Uint8Array(32), Buffer.from('x'), aad), 'SEALING_KEY_INVALID');
+    });
+  });
+});
