@@ -1,12 +1,29 @@
-import type { Job, ListSilosResponse } from '@cohort/protocol';
+import type { Job } from '@cohort/protocol';
+import type { SiloInvitationView, SiloListView, SiloView } from '../../gateway/src/silos/silo-view.js';
 import { CliError } from './output.js';
 
-/** The researcher's view of Cohort: everything goes through the gateway's REST API. */
+/** The CLI's view of Cohort for researchers and site admins: everything goes through the gateway's REST API. */
 export class GatewayClient {
   constructor(private readonly baseUrl: string) {}
 
-  listSilos(): Promise<ListSilosResponse> {
-    return this.request<ListSilosResponse>('GET', '/v1/silos');
+  listSilos(): Promise<SiloListView> {
+    return this.request<SiloListView>('GET', '/v1/silos');
+  }
+
+  /** A one-time join token for the named silo; the gateway applies its default lifetime when none is given. */
+  inviteSilo(name: string, ttlSeconds?: number): Promise<SiloInvitationView> {
+    return this.request<SiloInvitationView>('POST', '/v1/silos/invitations', {
+      name,
+      ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+    });
+  }
+
+  revokeSilo(name: string, reason?: string): Promise<SiloView> {
+    return this.request<SiloView>(
+      'POST',
+      `/v1/silos/${encodeURIComponent(name)}/revoke`,
+      reason === undefined ? {} : { reason },
+    );
   }
 
   submitJob(spec: unknown): Promise<Job> {

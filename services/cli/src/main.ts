@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
 import { registerServiceCommands } from './commands/services.command.js';
+import { registerSiloAdminCommands, siloCommandOf } from './commands/silo-admin.command.js';
 import { reportError } from './output.js';
 
 const program = new Command('cohort')
@@ -12,6 +13,7 @@ const program = new Command('cohort')
 
 registerDemoCommand(program);
 registerServiceCommands(program);
+registerSiloAdminCommands(siloCommandOf(program));
 registerBenchCommand(program);
 
 const json = process.argv.includes('--json');

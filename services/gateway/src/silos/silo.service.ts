@@ -11,26 +11,26 @@ import {
   type SiloListView,
   type SiloView,
 } from './silo-view.js';
+import {
+  DEFAULT_INVITATION_TTL_SECONDS,
+  INVITATION_TTL_RULE,
+  MAX_INVITATION_TTL_SECONDS,
+  MIN_INVITATION_TTL_SECONDS,
+  SILO_NAME_PATTERN,
+  SILO_NAME_RULE,
+  isSiloName,
+} from './silo-rules.js';
 
-/** A silo name is a DNS label in spirit (it ends up in certificates and file names), dots and underscores allowed. */
-const SILO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const SILO_NAME_RULE = 'must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit';
-
-export const MIN_INVITATION_TTL_SECONDS = 60;
-export const MAX_INVITATION_TTL_SECONDS = 7 * 24 * 3600;
-export const DEFAULT_INVITATION_TTL_SECONDS = 24 * 3600;
-const TTL_RULE = `must be a whole number of seconds from ${MIN_INVITATION_TTL_SECONDS} to ${MAX_INVITATION_TTL_SECONDS}`;
-
-const siloName = z.string({ error: SILO_NAME_RULE }).regex(SILO_NAME, { error: SILO_NAME_RULE });
+const siloName = z.string({ error: SILO_NAME_RULE }).regex(SILO_NAME_PATTERN, { error: SILO_NAME_RULE });
 
 const inviteBody = z.strictObject(
   {
     name: siloName,
     ttlSeconds: z
-      .number({ error: TTL_RULE })
-      .int({ error: TTL_RULE })
-      .min(MIN_INVITATION_TTL_SECONDS, { error: TTL_RULE })
-      .max(MAX_INVITATION_TTL_SECONDS, { error: TTL_RULE })
+      .number({ error: INVITATION_TTL_RULE })
+      .int({ error: INVITATION_TTL_RULE })
+      .min(MIN_INVITATION_TTL_SECONDS, { error: INVITATION_TTL_RULE })
+      .max(MAX_INVITATION_TTL_SECONDS, { error: INVITATION_TTL_RULE })
       .default(DEFAULT_INVITATION_TTL_SECONDS),
   },
   { error: 'the body must be a JSON object' },
@@ -68,7 +68,7 @@ export class SiloService {
 
   async revoke(name: string, body: unknown, principal: string): Promise<SiloView> {
     // No silo can carry a name outside the rule, so such a path is the caller's mistake, not an unknown silo.
-    if (!SILO_NAME.test(name)) {
+    if (!isSiloName(name)) {
       throw new GatewayException(
         GatewayErrorCode.REQUEST_INVALID,
         `invalid silo name ${JSON.stringify(name)}`,
