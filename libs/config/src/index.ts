@@ -1,2 +1,3 @@
 export * from './environment.js';
 export * from './config-file.js';
+export * from './trust-file.js';

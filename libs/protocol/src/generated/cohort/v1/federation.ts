@@ -24,14 +24,18 @@ export enum TaskKind {
 
 export interface EnrollRequest {
   joinToken: string;
+  /** The silo's Ed25519 identity public key (32 raw bytes); the private key never leaves the hospital. */
   siloPublicKey: Uint8Array;
   agentAttestationToken: string;
   siloName: string;
+  /** PKCS#10 request for the silo's mTLS client certificate (its TLS key is separate from the identity key). */
+  tlsCsrPem: string;
 }
 
 export interface EnrollResponse {
   siloId: string;
   certificatePem: Uint8Array;
+  caCertificatePem: Uint8Array;
 }
 
 export interface Capabilities {
@@ -87,10 +91,33 @@ export interface DecideRequest {
   siloId: string;
   accept: boolean;
   reason: string;
+  /** JWS by the silo's identity key over (job, silo, round, accept, reason). */
   signature: string;
+  /**
+   * 0: the decision on the job offer. A round number: the silo declines that round (for instance because the
+   * enclave's attestation failed) and sends nothing for it.
+   */
+  round: number;
 }
 
 export interface DecideResponse {
+}
+
+export interface GetEnclaveAttestationRequest {
+  siloId: string;
+  jobId: string;
+  round: number;
+  nonce: Uint8Array;
+}
+
+export interface EnclaveAttestation {
+  /** Signed token with Entity Attestation Token claims (RFC 9711) binding the enclave's keys to its measurement. */
+  token: string;
+  /** The enclave's HPKE (RFC 9180, DHKEM X25519) public key, raw 32 bytes; the token binds its thumbprint. */
+  hpkePublicKey: Uint8Array;
+  /** The enclave's Ed25519 receipt-signing public key, raw 32 bytes; also bound by the token. */
+  signingPublicKey: Uint8Array;
+  verifier: string;
 }
 
 export interface UpdateHeader {
@@ -105,6 +132,11 @@ export interface UpdateHeader {
   payloadBytes: number;
   signatureJws: string;
   trainMs: number;
+  /**
+   * How the payload is sealed to the enclave: "hpke-x25519-hkdfsha256-aes128gcm" (enc ‖ ciphertext), or empty
+   * for a plaintext payload (refused when the aggregator requires sealing).
+   */
+  sealing: string;
 }
 
 export interface UpdateChunk {
@@ -172,6 +204,10 @@ export interface FederationServiceClient {
   reportMetrics(request: MetricsReport): Observable<MetricsAck>;
 
   getModel(request: GetModelRequest): Observable<ModelChunk>;
+
+  /** The enclave's attestation token for a nonce the silo chose, so the silo knows the token is fresh. */
+
+  getEnclaveAttestation(request: GetEnclaveAttestationRequest): Observable<EnclaveAttestation>;
 }
 
 /** The aggregator serves it; silo agents dial out to it (hospitals open no inbound port). */
@@ -192,11 +228,17 @@ export interface FederationServiceController {
   reportMetrics(request: MetricsReport): Promise<MetricsAck> | Observable<MetricsAck> | MetricsAck;
 
   getModel(request: GetModelRequest): Observable<ModelChunk>;
+
+  /** The enclave's attestation token for a nonce the silo chose, so the silo knows the token is fresh. */
+
+  getEnclaveAttestation(
+    request: GetEnclaveAttestationRequest,
+  ): Promise<EnclaveAttestation> | Observable<EnclaveAttestation> | EnclaveAttestation;
 }
 
 export function FederationServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["enroll", "connect", "decide", "reportMetrics", "getModel"];
+    const grpcMethods: string[] = ["enroll", "connect", "decide", "reportMetrics", "getModel", "getEnclaveAttestation"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("FederationService", method)(constructor.prototype[method], method, descriptor);

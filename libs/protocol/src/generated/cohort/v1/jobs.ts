@@ -14,6 +14,25 @@ export const protobufPackage = "cohort.v1";
 
 export const protobufFileName = "cohort/v1/jobs.proto";
 
+export interface InviteSiloRequest {
+  siloName: string;
+  ttlSeconds: number;
+  requestedBy: string;
+}
+
+export interface SiloInvitation {
+  siloName: string;
+  /** Shown once; the aggregator keeps only its hash. */
+  joinToken: string;
+  expiresAtUnixMs: number;
+}
+
+export interface RevokeSiloRequest {
+  siloName: string;
+  requestedBy: string;
+  reason: string;
+}
+
 export interface SubmitJobRequest {
   spec: JobSpec | undefined;
   submittedBy: string;
@@ -57,6 +76,11 @@ export interface SiloInfo {
   connected: boolean;
   lastSeenUnixMs: number;
   datasetIds: string[];
+  /** "invited" | "enrolled" | "revoked". */
+  status: string;
+  enrolledAtUnixMs: number;
+  /** SHA-256 of the silo's identity public key, hex: what a site admin compares out of band. */
+  keyFingerprint: string;
 }
 
 export interface ListSilosResponse {
@@ -135,6 +159,12 @@ export interface JobsServiceClient {
   downloadModel(request: DownloadModelRequest): Observable<ModelChunk>;
 
   listSilos(request: ListSilosRequest): Observable<ListSilosResponse>;
+
+  /** Site administration: a one-time, expiring join token for a named silo, and revocation. */
+
+  inviteSilo(request: InviteSiloRequest): Observable<SiloInvitation>;
+
+  revokeSilo(request: RevokeSiloRequest): Observable<SiloInfo>;
 }
 
 /** The aggregator serves it; the gateway dials it on behalf of researchers and compliance staff. */
@@ -153,6 +183,12 @@ export interface JobsServiceController {
   downloadModel(request: DownloadModelRequest): Observable<ModelChunk>;
 
   listSilos(request: ListSilosRequest): Promise<ListSilosResponse> | Observable<ListSilosResponse> | ListSilosResponse;
+
+  /** Site administration: a one-time, expiring join token for a named silo, and revocation. */
+
+  inviteSilo(request: InviteSiloRequest): Promise<SiloInvitation> | Observable<SiloInvitation> | SiloInvitation;
+
+  revokeSilo(request: RevokeSiloRequest): Promise<SiloInfo> | Observable<SiloInfo> | SiloInfo;
 }
 
 export function JobsServiceControllerMethods() {
@@ -165,6 +201,8 @@ export function JobsServiceControllerMethods() {
       "watchJob",
       "downloadModel",
       "listSilos",
+      "inviteSilo",
+      "revokeSilo",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
