@@ -1,0 +1,6 @@
+export * from './identity-error.js';
+export * from './identity-key.js';
+export * from './update-signature.js';
+export * from './decision-signature.js';
+export * from './receipt-signature.js';
+export * from './join-token.js';

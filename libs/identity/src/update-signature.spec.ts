@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { signDecision } from './decision-signature.js';
+import { IdentityError } from './identity-error.js';
+import { publicKeyFromRaw } from './identity-key.js';
+import { randomIdentity, rfc8037Identity, flipSignatureBit } from './testing/rfc8037.js';
+import { canonicalUpdateDigest, signUpdate, verifyUpdate, type UpdateClaims } from './update-signature.js';
+
+const silo = rfc8037Identity();
+const claims: UpdateClaims = {
+  jobId: 'job-1',
+  round: 3,
+  siloId: 'silo-é',
+  nonce: Buffer.from([...Array(16).keys()]),
+  payloadSha256: Buffer.alloc(32, 0xab),
+};
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    if (error instanceof IdentityError) return error.code;
+    throw error;
+  }
+}
+
+describe('canonicalUpdateDigest', () => {
+  it('matches an independent implementation of the documented encoding', () => {
+    // python3: f = lambda b: struct.pack('>I', len(b)) + b
+    //   sha256(f(b'cohort/v1/update') + f(b'job-1') + struct.pack('>I', 3) + f('silo-é'.encode())
+    //          + f(bytes(range(16))) + f(bytes([0xab] * 32)))
+    expect(canonicalUpdateDigest(claims).toString('hex')).toBe(
+      'd7e75cf48c28950bf088729e503ef1f6c5d7e50dd0152f019e41eb01d0dac649',
+    );
+  });
+
+  it('reads only the viewed bytes of a Buffer slice', () => {
+    const pool = Buffer.concat([Buffer.alloc(5, 0xff), claims.nonce, Buffer.alloc(5, 0xee)]);
+    const sliced = { ...claims, nonce: pool.subarray(5, 21) };
+    expect(canonicalUpdateDigest(sliced).equals(canonicalUpdateDigest(claims))).toBe(true);
+  });
+
+  it.each<[string, Partial<UpdateClaims>]>([
+    ['an empty job id', { jobId: '' }],
+    ['an empty silo id', { siloId: '' }],
+    ['a lone surrogate in the job id', { jobId: 'job-\ud800' }],
+    ['a negative round', { round: -1 }],
+    ['a fractional round', { round: 1.5 }],
+    ['a round beyond uint32', { round: 2 ** 32 }],
+    ['a round that is NaN', { round: Number.NaN }],
+    ['a 15-byte nonce', { nonce: new Uint8Array(15) }],
+    ['an empty nonce', { nonce: new Uint8Array(0) }],
+    ['a 31-byte payload hash', { payloadSha256: new Uint8Array(31) }],
+    ['a payload hash given as hex text', { payloadSha256: 'ab'.repeat(32) as unknown as Uint8Array }],
+  ])('refuses %s as CLAIMS_INVALID', (_what, change) => {
+    expect(() => canonicalUpdateDigest({ ...claims, ...change })).toThrow(
+      expect.objectContaining({ code: 'CLAIMS_INVALID' }),
+    );
+  });
+});
+
+describe('signUpdate / verifyUpdate', () => {
+  it('round-trips, with the protected header the protocol names', async () => {
+    const jws = await signUpdate(silo, claims);
+    await expect(verifyUpdate(jws, silo.publicKey, claims)).resolves.toBeUndefined();
+
+    const header = JSON.parse(Buffer.from(jws.split('.')[0], 'base64url').toString('utf8'));
+    expect(header).toEqual({ alg: 'EdDSA', typ: 'cohort-update+jws', kid: silo.fingerprint });
+    expect(Buffer.from(jws.split('.')[1], 'base64url').equals(canonicalUpdateDigest(claims))).toBe(true);
+  });
+
+  it('verifies under a key rebuilt from the 32 raw bytes sent at enrolment, with a fresh copy of the claims', async () => {
+    const jws = await signUpdate(silo, claims);
+    const copy: UpdateClaims = {
+      ...claims,
+      nonce: Uint8Array.from(claims.nonce),
+      payloadSha256: Uint8Array.from(claims.payloadSha256),
+    };
+    await expect(verifyUpdate(jws, publicKeyFromRaw(silo.publicKeyRaw), copy)).resolves.toBeUndefined();
+  });
+
+  it('refuses a forged signature (one bit flipped) as SIGNATURE_INVALID', async () => {
+    const jws = await signUpdate(silo, claims);
+    expect(await codeOf(verifyUpdate(flipSignatureBit(jws), silo.publicKey, claims))).toBe(
+      'SIGNATURE_INVALID',
+    );
+  });
+
+  it("refuses an update signed with another silo's key as SIGNATURE_INVALID", async () => {
+    const other = randomIdentity();
+    const jws = await signUpdate(other, claims);
+    expect(await codeOf(verifyUpdate(jws, silo.publicKey, claims))).toBe('SIGNATURE_INVALID');
+    // …even when the other silo claims this silo's kid.
+    const impostor = await signUpdate(
+      { privateKey: other.privateKey, fingerprint: silo.fingerprint },
+      claims,
+    );
+    expect(await codeOf(verifyUpdate(impostor, silo.publicKey, claims))).toBe('SIGNATURE_INVALID');
+  });
+
+  it.each<[string, Partial<UpdateClaims>]>([
+    ['another job', { jobId: 'job-2' }],
+    ['another round', { round: 4 }],
+    ['another silo', { siloId: 'silo-b' }],
+    ['another nonce (a replay into a later task)', { nonce: Buffer.alloc(16, 1) }],
+    ['another payload', { payloadSha256: createHash('sha256').update('other ciphertext').digest() }],
+  ])('refuses a valid signature checked against %s as SIGNATURE_MISMATCH', async (_what, change) => {
+    const jws = await signUpdate(silo, claims);
+    expect(await codeOf(verifyUpdate(jws, silo.publicKey, { ...claims, ...change }))).toBe(
+      'SIGNATURE_MISMATCH',
+    );
+  });
+
+  it.each([
+    ['an empty string', ''],
+    ['plain text', 'not a jws'],
+    ['a JSON-serialised JWS', '{"payload":"","signatures":[]}'],
+  ])('refuses %s as SIGNATURE_MALFORMED', async (_what, jws) => {
+    expect(await codeOf(verifyUpdate(jws, silo.publicKey, claims))).toBe('SIGNATURE_MALFORMED');
+  });
+
+  it('refuses a signed decision presented as an update as SIGNATURE_MALFORMED', async () => {
+    const decision = await signDecision(silo, { jobId: 'job-1', siloId: 'silo-é', accept: true, reason: '' });
+    expect(await codeOf(verifyUpdate(decision, silo.publicKey, claims))).toBe('SIGNATURE_MALFORMED');
+  });
+
+  it('refuses to sign unusable claims', async () => {
+    expect(await codeOf(signUpdate(silo, { ...claims, round: -1 }))).toBe('CLAIMS_INVALID');
+  });
+});
