@@ -1,0 +1,17 @@
+export * from './errors.js';
+export * from './measurement.js';
+export * from './bundle-files.js';
+export * from './claims.js';
+export * from './dbgstat.js';
+export * from './keys.js';
+export * from './verifier.js';
+export * from './claim-mapping.js';
+export { RUNTIME_MAIN_KEY_KID, RUNTIME_KEY_PREFIX } from './claim-readers.js';
+export * from './jwks-verifier.js';
+export * from './insecure-dev-authority.js';
+export * from './insecure-dev-verifier.js';
+export * from './mappings/cohort-eat.js';
+export * from './mappings/azure-attestation.js';
+export * from './mappings/intel-trust-authority.js';
+export * from './mappings/google-confidential-space.js';
+export * from './create-verifier.js';
