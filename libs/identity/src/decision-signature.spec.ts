@@ -9,7 +9,7 @@ import { signReceipt } from './receipt-signature.js';
 import { flipSignatureBit, randomIdentity, rfc8037Identity } from './testing/rfc8037.js';
 
 const silo = rfc8037Identity();
-const decision: DecisionClaims = { jobId: 'job-1', siloId: 'silo-a', accept: true, reason: '' };
+const decision: DecisionClaims = { jobId: 'job-1', siloId: 'silo-a', round: 0, accept: true, reason: '' };
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -23,10 +23,16 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 
 describe('canonicalDecisionDigest', () => {
   it('matches an independent implementation of the documented encoding', () => {
-    // python3: sha256(f(b'cohort/v1/decision') + f(b'job-1') + f(b'silo-a') + b'\x01' + f(b''))
+    // python3: sha256(f(b'cohort/v1/decision') + f(b'job-1') + f(b'silo-a') + struct.pack('>I', 0) + b'\x01' + f(b''))
     expect(canonicalDecisionDigest(decision).toString('hex')).toBe(
-      '1fc2fe28fb08f5856cd9a9736cbad82e2cca215fc1610619c1ce755b6cf8b160',
+      '198ad25f81e475d1b11b27c7c07262faa258470dd0b20100005441fe3d7dabbc',
     );
+  });
+
+  it('binds the round: a decline of round 3 is not a decline of round 4', () => {
+    const r3 = canonicalDecisionDigest({ ...decision, round: 3, accept: false });
+    const r4 = canonicalDecisionDigest({ ...decision, round: 4, accept: false });
+    expect(r3.equals(r4)).toBe(false);
   });
 
   it('keeps adjacent fields apart (length prefixes)', () => {
@@ -46,6 +52,7 @@ describe('signDecision / verifyDecision', () => {
   const declined: DecisionClaims = {
     jobId: 'job-1',
     siloId: 'silo-a',
+    round: 0,
     accept: false,
     reason: 'epsilon 8 exceeds the local limit of 3',
   };

@@ -2,7 +2,8 @@
 // which hospital accepted or declined which job, and why, whoever relayed the message.
 //
 // canonicalDecisionDigest = SHA-256( field("cohort/v1/decision") ‖ field(utf8 jobId) ‖ field(utf8 siloId)
-//                                    ‖ u8(accept ? 1 : 0) ‖ field(utf8 reason) )
+//                                    ‖ u32be(round) ‖ u8(accept ? 1 : 0) ‖ field(utf8 reason) )
+// round is 0 for the decision on the offer, else the round a silo declines (so a decline cannot be replayed).
 // with field(b) = u32be(byte length of b) ‖ b (see canonical-encoding.ts). The JWS payload is these 32 bytes.
 import type { KeyObject } from 'node:crypto';
 import { CanonicalEncoder } from './canonical-encoding.js';
@@ -15,6 +16,8 @@ const DECISION_TAG = 'cohort/v1/decision';
 export interface DecisionClaims {
   jobId: string;
   siloId: string;
+  /** 0 for the decision on a job offer; a round number when the silo declines that round. */
+  round: number;
   accept: boolean;
   /** Why; may be empty. Signed byte for byte, so the verifier must pass exactly the text that was sent. */
   reason: string;
@@ -25,6 +28,7 @@ export function canonicalDecisionDigest(claims: DecisionClaims): Buffer {
   return new CanonicalEncoder(DECISION_TAG)
     .text('jobId', claims.jobId)
     .text('siloId', claims.siloId)
+    .u32('round', claims.round)
     .bool('accept', claims.accept)
     .text('reason', claims.reason, { allowEmpty: true })
     .digest();

@@ -81,7 +81,12 @@ describe('signReceipt / verifyReceipt', () => {
   });
 
   it('refuses an update signature passed off as a receipt as SIGNATURE_MALFORMED', async () => {
-    const update = await signUpdate(enclave, { ...receipt, nonce: Buffer.alloc(16) });
+    const update = await signUpdate(enclave, {
+      ...receipt,
+      nonce: Buffer.alloc(16),
+      exampleCount: 1,
+      sealing: '',
+    });
     expect(await codeOf(verifyReceipt(update, enclave.publicKey, receipt))).toBe('SIGNATURE_MALFORMED');
     expect(await codeOf(verifyReceipt('x.y.z', enclave.publicKey, receipt))).toBe('SIGNATURE_MALFORMED');
   });

@@ -12,6 +12,8 @@ const claims: UpdateClaims = {
   siloId: 'silo-é',
   nonce: Buffer.from([...Array(16).keys()]),
   payloadSha256: Buffer.alloc(32, 0xab),
+  exampleCount: 120,
+  sealing: 'hpke-x25519-hkdfsha256-aes128gcm',
 };
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -28,9 +30,10 @@ describe('canonicalUpdateDigest', () => {
   it('matches an independent implementation of the documented encoding', () => {
     // python3: f = lambda b: struct.pack('>I', len(b)) + b
     //   sha256(f(b'cohort/v1/update') + f(b'job-1') + struct.pack('>I', 3) + f('silo-é'.encode())
-    //          + f(bytes(range(16))) + f(bytes([0xab] * 32)))
+    //          + f(bytes(range(16))) + f(bytes([0xab] * 32)) + struct.pack('>I', 120)
+    //          + f(b'hpke-x25519-hkdfsha256-aes128gcm'))
     expect(canonicalUpdateDigest(claims).toString('hex')).toBe(
-      'd7e75cf48c28950bf088729e503ef1f6c5d7e50dd0152f019e41eb01d0dac649',
+      'a684fcf4985abc244cac1dc4fe1e6b90eb9c41c98038c00d65861adbd7e05578',
     );
   });
 
@@ -104,6 +107,8 @@ describe('signUpdate / verifyUpdate', () => {
     ['another silo', { siloId: 'silo-b' }],
     ['another nonce (a replay into a later task)', { nonce: Buffer.alloc(16, 1) }],
     ['another payload', { payloadSha256: createHash('sha256').update('other ciphertext').digest() }],
+    ['another example count', { exampleCount: 121 }],
+    ['another sealing', { sealing: '' }],
   ])('refuses a valid signature checked against %s as SIGNATURE_MISMATCH', async (_what, change) => {
     const jws = await signUpdate(silo, claims);
     expect(await codeOf(verifyUpdate(jws, silo.publicKey, { ...claims, ...change }))).toBe(
@@ -120,7 +125,13 @@ describe('signUpdate / verifyUpdate', () => {
   });
 
   it('refuses a signed decision presented as an update as SIGNATURE_MALFORMED', async () => {
-    const decision = await signDecision(silo, { jobId: 'job-1', siloId: 'silo-é', accept: true, reason: '' });
+    const decision = await signDecision(silo, {
+      jobId: 'job-1',
+      siloId: 'silo-é',
+      round: 0,
+      accept: true,
+      reason: '',
+    });
     expect(await codeOf(verifyUpdate(decision, silo.publicKey, claims))).toBe('SIGNATURE_MALFORMED');
   });
 

@@ -4,7 +4,9 @@
 // the ciphertext the enclave will open, without the host ever holding the plaintext).
 //
 // canonicalUpdateDigest = SHA-256( field("cohort/v1/update") ‖ field(utf8 jobId) ‖ u32be(round)
-//                                  ‖ field(utf8 siloId) ‖ field(nonce) ‖ field(payloadSha256) )
+//                                  ‖ field(utf8 siloId) ‖ field(nonce) ‖ field(payloadSha256)
+//                                  ‖ u32be(exampleCount) ‖ field(utf8 sealing) )
+// The example count weighs the update in the mean and the sealing names how to open it: both are signed too.
 // with field(b) = u32be(byte length of b) ‖ b (see canonical-encoding.ts). The JWS payload is these 32 bytes.
 import type { KeyObject } from 'node:crypto';
 import { CanonicalEncoder } from './canonical-encoding.js';
@@ -26,6 +28,10 @@ export interface UpdateClaims {
   nonce: Uint8Array;
   /** SHA-256 of the sealed payload exactly as uploaded, 32 bytes. */
   payloadSha256: Uint8Array;
+  /** The update's weight in the mean (a uint32). */
+  exampleCount: number;
+  /** The sealing scheme of the payload; empty for a plaintext payload. */
+  sealing: string;
 }
 
 /** The 32-byte digest an update signature covers; `CLAIMS_INVALID` when a claim is out of range. */
@@ -36,6 +42,8 @@ export function canonicalUpdateDigest(claims: UpdateClaims): Buffer {
     .text('siloId', claims.siloId)
     .bytes('nonce', claims.nonce, NONCE_BYTES)
     .bytes('payloadSha256', claims.payloadSha256, SHA256_BYTES)
+    .u32('exampleCount', claims.exampleCount)
+    .text('sealing', claims.sealing, { allowEmpty: true })
     .digest();
 }
 

@@ -23,3 +23,8 @@ export const suite = new CipherSuite({
   kdf: new HkdfSha256(),
   aead: new Aes128Gcm(),
 });
+
+/** The size of a sealed payload: HPKE's encapsulated key, the ciphertext, and the AEAD tag. */
+export function sealedLength(plaintextBytes: number): number {
+  return ENC_LENGTH + plaintextBytes + TAG_LENGTH;
+}
