@@ -3,6 +3,7 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import { SealingError } from './errors.js';
 import { generateSealingKeyPair, type SealingKeyPair } from './key-pair.js';
 import { open, openWith, seal, sealWith } from './seal.js';
+import { sealedLength } from './scheme.js';
 import { updateAad } from './update-aad.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -82,6 +83,7 @@ describe('seal and open', () => {
     const plaintext = Buffer.from('a small update');
     const sealed = await seal(keyPair.publicKeyRaw, plaintext, aad);
     expect(sealed).toHaveLength(32 + plaintext.length + 16);
+    expect(sealedLength(plaintext.length)).toBe(sealed.length);
     expect((await open(keyPair, sealed, aad)).equals(plaintext)).toBe(true);
   });
 
@@ -96,6 +98,7 @@ describe('seal and open', () => {
     const plaintext = new Uint8Array(weights.buffer);
     const sealed = await seal(keyPair.publicKeyRaw, plaintext, aad);
     expect(sealed).toHaveLength(32 + 4_000_000 + 16);
+    expect(sealedLength(plaintext.byteLength)).toBe(sealed.length);
     const opened = await open(keyPair, sealed, aad);
     expect(new Float32Array(opened.buffer, opened.byteOffset, 1_000_000)).toEqual(weights);
   });
