@@ -16,16 +16,29 @@ import { ActiveRounds } from './rounds/active-rounds.service.js';
 import { JobRunner } from './rounds/job-runner.service.js';
 import { ModelRepository } from './rounds/model.repository.js';
 import { RoundRepository } from './rounds/round.repository.js';
+import { EnclaveHost } from './enclave/enclave-host.service.js';
+import { EnrolmentService } from './federation/enrolment.service.js';
+import { AgentAttestation } from './trust/agent-attestation.service.js';
+import { GatewayGuard } from './trust/gateway-guard.js';
+import { SiloGuard } from './trust/silo-guard.service.js';
+import { TRUST, type AggregatorTrust } from './trust/trust.provider.js';
 
 @Module({})
 export class AggregatorModule implements OnApplicationShutdown {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     private readonly sessions: SiloSessions,
+    private readonly enclave: EnclaveHost,
   ) {}
 
   /** The database is opened (and migrated) before the module, so no provider ever sees a half-ready schema. */
-  static register(config: AggregatorConfig, db: Database, log: Logger): DynamicModule {
+  static register(
+    config: AggregatorConfig,
+    db: Database,
+    log: Logger,
+    trust: AggregatorTrust,
+    enclave: EnclaveHost,
+  ): DynamicModule {
     return {
       module: AggregatorModule,
       controllers: [FederationController, JobsController],
@@ -33,6 +46,12 @@ export class AggregatorModule implements OnApplicationShutdown {
         { provide: AggregatorConfig, useValue: config },
         { provide: DATABASE, useValue: db },
         { provide: LOGGER, useValue: log },
+        { provide: TRUST, useValue: trust },
+        { provide: EnclaveHost, useValue: enclave },
+        SiloGuard,
+        GatewayGuard,
+        AgentAttestation,
+        EnrolmentService,
         SiloSessions,
         SiloRepository,
         FederationService,
@@ -49,6 +68,7 @@ export class AggregatorModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.sessions.closeAll();
+    await this.enclave.stop();
     await this.db.close();
   }
 }

@@ -1,47 +1,83 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { ServerCredentials, experimental } from '@grpc/grpc-js';
 import { GRPC_CHANNEL_OPTIONS, PROTO_FILES, PROTO_LOADER_OPTIONS, PROTO_PACKAGE } from '@cohort/protocol';
-import { createLogger } from '@cohort/observability';
+import { createLogger, type Logger } from '@cohort/observability';
 import { AggregatorConfig, type AggregatorOptions } from './config.js';
 import { AggregatorModule } from './app.module.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
 import { openAggregatorDatabase } from './database/database.providers.js';
+import { EnclaveClient } from './enclave/enclave.client.js';
+import { EnclaveHost } from './enclave/enclave-host.service.js';
+import { loadAggregatorTrust } from './trust/trust.provider.js';
 
 export interface RunningAggregator {
   /** host:port the gRPC server listens on. */
   address: string;
   databaseKind: 'pglite' | 'postgres';
+  enclaveMeasurement: string;
   close(): Promise<void>;
 }
 
-/** Starts the aggregator's gRPC server (FederationService for silos, JobsService for the gateway). */
+/**
+ * mTLS where the client certificate is requested but not required at the handshake: a silo enrols before it
+ * has one. Every other call checks the verified certificate's name (grpc-js reports none for an unverified one).
+ */
+function credentials(config: AggregatorConfig, log: Logger): ServerCredentials {
+  if (!config.tls) {
+    log.warn('INSECURE TRANSPORT: gRPC without TLS; for a development machine only');
+    return ServerCredentials.createInsecure();
+  }
+  const provider = new experimental.FileWatcherCertificateProvider({
+    caCertificateFile: config.tls.caFile,
+    certificateFile: config.tls.certFile,
+    privateKeyFile: config.tls.keyFile,
+    refreshIntervalMs: 3_600_000,
+  });
+  return experimental.createCertificateProviderServerCredentials(provider, provider, false);
+}
+
+/** Starts the aggregator's gRPC server (FederationService for silos, JobsService for the gateway) and its enclave. */
 export async function startAggregator(options: AggregatorOptions): Promise<RunningAggregator> {
   const config = AggregatorConfig.from(options);
   const log = createLogger('aggregator', config.logLevel);
+  const trust = await loadAggregatorTrust(config.trustFile, config.tls?.caFile);
   const db = await openAggregatorDatabase(config);
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    AggregatorModule.register(config, db, log),
-    {
-      logger: false,
-      transport: Transport.GRPC,
-      options: {
-        url: config.address,
-        package: PROTO_PACKAGE,
-        protoPath: PROTO_FILES,
-        loader: PROTO_LOADER_OPTIONS,
-        channelOptions: GRPC_CHANNEL_OPTIONS,
+  const enclave = new EnclaveHost(await EnclaveClient.start({ authorityDir: config.authorityDir, log }));
+  try {
+    const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+      AggregatorModule.register(config, db, log, trust, enclave),
+      {
+        logger: false,
+        transport: Transport.GRPC,
+        options: {
+          url: config.address,
+          package: PROTO_PACKAGE,
+          protoPath: PROTO_FILES,
+          loader: PROTO_LOADER_OPTIONS,
+          channelOptions: GRPC_CHANNEL_OPTIONS,
+          credentials: credentials(config, log),
+        },
       },
-    },
-  );
-  app.useGlobalFilters(new GrpcExceptionFilter(log));
-  await app.listen();
-  log.info({ address: config.address, database: db.kind }, 'aggregator listening');
-  return {
-    address: config.address,
-    databaseKind: db.kind,
-    close: async () => {
-      await app.close();
-    },
-  };
+    );
+    app.useGlobalFilters(new GrpcExceptionFilter(log));
+    await app.listen();
+    log.info(
+      { address: config.address, database: db.kind, tls: Boolean(config.tls), enclave: enclave.description.measurement },
+      'aggregator listening',
+    );
+    return {
+      address: config.address,
+      databaseKind: db.kind,
+      enclaveMeasurement: enclave.description.measurement,
+      close: async () => {
+        await app.close();
+      },
+    };
+  } catch (err) {
+    await enclave.stop();
+    await db.close();
+    throw err;
+  }
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readEnvironment, describeIssues, ConfigurationError } from '@cohort/config';
@@ -8,11 +9,28 @@ const schema = z.object({
   /** Folder of the embedded PGlite database; ignored when databaseUrl is set. */
   dataDir: z.string().min(1).optional(),
   databaseUrl: z.string().min(1).optional(),
-  /** How long a silo may stay silent before it counts as disconnected. */
+  /** Folder with ca.crt, aggregator.crt, aggregator.key (and ca.key to sign silos' enrolment CSRs): see `cohort init`. */
+  tlsDir: z.string().min(1).optional(),
+  /** Plaintext gRPC, for a development machine only; refused unless asked for by name. */
+  insecureTransport: z.boolean().default(false),
+  /** The federation's trust file: verifiers and allowed measurements (see `cohort init`). */
+  trustFile: z.string().min(1),
+  /** The insecure-dev attestation authority's folder, used by the enclave's development attester. */
+  authorityDir: z.string().min(1),
+  /** Client certificate names allowed to call the JobsService (the gateway). */
+  gatewayNames: z.array(z.string().min(1)).default(['gateway']),
   logLevel: z.string().optional(),
 });
 
 export type AggregatorOptions = z.input<typeof schema>;
+
+export interface TlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Present when this aggregator signs enrolling silos' certificates (a local CA); absent with a hospital CA. */
+  caKeyFile?: string;
+}
 
 export class AggregatorConfig {
   constructor(
@@ -20,6 +38,10 @@ export class AggregatorConfig {
     readonly port: number,
     readonly dataDir: string,
     readonly databaseUrl: string | undefined,
+    readonly tls: TlsFiles | undefined,
+    readonly trustFile: string,
+    readonly authorityDir: string,
+    readonly gatewayNames: string[],
     readonly logLevel: string | undefined,
   ) {}
 
@@ -32,12 +54,34 @@ export class AggregatorConfig {
     const env = readEnvironment();
     const parsed = schema.safeParse({ ...options, databaseUrl: options.databaseUrl ?? env.databaseUrl });
     if (!parsed.success) {
-      throw new ConfigurationError(
-        `invalid aggregator configuration: ${describeIssues(parsed.error.issues).join('; ')}`,
-      );
+      throw new ConfigurationError(`invalid aggregator configuration: ${describeIssues(parsed.error.issues).join('; ')}`);
     }
     const c = parsed.data;
+    if (!c.tlsDir && !c.insecureTransport) {
+      throw new ConfigurationError(
+        'the aggregator serves mTLS gRPC: pass --tls-dir (created by `cohort init`), or --insecure-transport on a development machine',
+      );
+    }
+    let tls: TlsFiles | undefined;
+    if (c.tlsDir) {
+      const dir = resolve(c.tlsDir);
+      tls = { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'aggregator.crt'), keyFile: join(dir, 'aggregator.key') };
+      for (const f of Object.values(tls)) {
+        if (!existsSync(f)) throw new ConfigurationError(`TLS file ${f} is missing (run \`cohort init\`)`);
+      }
+      if (existsSync(join(dir, 'ca.key'))) tls.caKeyFile = join(dir, 'ca.key');
+    }
     const dataDir = resolve(c.dataDir ?? join(env.home ?? '.cohort', 'aggregator', 'pgdata'));
-    return new AggregatorConfig(c.host, c.port, dataDir, c.databaseUrl, c.logLevel);
+    return new AggregatorConfig(
+      c.host,
+      c.port,
+      dataDir,
+      c.databaseUrl,
+      tls,
+      resolve(c.trustFile),
+      resolve(c.authorityDir),
+      c.gatewayNames,
+      c.logLevel,
+    );
   }
 }

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
+import { registerInitCommand } from './commands/init.command.js';
 import { registerServiceCommands } from './commands/services.command.js';
 import { registerSiloAdminCommands, siloCommandOf } from './commands/silo-admin.command.js';
+import { registerSiloApprovalCommands } from './commands/silo-approvals.command.js';
 import { reportError } from './output.js';
 
 const program = new Command('cohort')
@@ -12,8 +14,10 @@ const program = new Command('cohort')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 registerDemoCommand(program);
+registerInitCommand(program);
 registerServiceCommands(program);
 registerSiloAdminCommands(siloCommandOf(program));
+registerSiloApprovalCommands(siloCommandOf(program));
 registerBenchCommand(program);
 
 const json = process.argv.includes('--json');

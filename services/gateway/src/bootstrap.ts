@@ -19,6 +19,9 @@ export interface StartGatewayOptions {
   port?: number;
   /** The aggregator's JobsService, host:port. */
   aggregatorUrl: string;
+  /** ca.crt, gateway.crt, gateway.key (see `cohort init`). */
+  tlsDir?: string;
+  insecureTransport?: boolean;
   /** Defaults to COHORT_LOG_LEVEL, then info. */
   logLevel?: GatewayLogLevel;
   bodyLimitBytes?: number;

@@ -8,7 +8,7 @@ import {
 
 describe('GatewayConfig', () => {
   it('binds to loopback on the default port, with a 1 MB body limit', () => {
-    const config = GatewayConfig.from({ aggregatorUrl: '10.0.0.5:50051' });
+    const config = GatewayConfig.from({ aggregatorUrl: '10.0.0.5:50051', insecureTransport: true });
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: DEFAULT_GATEWAY_PORT,
@@ -18,14 +18,14 @@ describe('GatewayConfig', () => {
   });
 
   it('takes the aggregator from options before the environment, and the default last', () => {
-    expect(GatewayConfig.from({ aggregatorUrl: 'agg:1' }).aggregatorUrl).toBe('agg:1');
-    expect(GatewayConfig.from({}).aggregatorUrl).toBe(
+    expect(GatewayConfig.from({ aggregatorUrl: 'agg:1', insecureTransport: true }).aggregatorUrl).toBe('agg:1');
+    expect(GatewayConfig.from({ insecureTransport: true }).aggregatorUrl).toBe(
       readEnvironment().aggregatorUrl ?? DEFAULT_AGGREGATOR_URL,
     );
   });
 
   it('accepts port 0', () => {
-    expect(GatewayConfig.from({ port: 0 }).port).toBe(0);
+    expect(GatewayConfig.from({ port: 0, insecureTransport: true }).port).toBe(0);
   });
 
   it.each([
@@ -34,6 +34,8 @@ describe('GatewayConfig', () => {
     { host: '' },
     { logLevel: 'loud' as never },
     { extra: 1 } as never,
+    { tlsDir: undefined },
+    { tlsDir: '/nonexistent/cohort-tls' },
   ])('refuses %j with a ConfigurationError', (options) => {
     expect(() => GatewayConfig.from(options)).toThrow(ConfigurationError);
   });

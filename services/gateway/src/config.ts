@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigurationError, describeIssues, readEnvironment } from '@cohort/config';
 
@@ -50,7 +52,17 @@ const schema = z.strictObject({
     .max(2 ** 31 - 1)
     .default(512 * 1024 * 1024),
   logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Folder with ca.crt, gateway.crt and gateway.key: the gateway's mTLS identity towards the aggregator. */
+  tlsDir: z.string().trim().min(1).optional(),
+  /** Plaintext gRPC to the aggregator, for a development machine only; refused unless asked for by name. */
+  insecureTransport: z.boolean().default(false),
 });
+
+export interface GatewayTls {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
 
 export type GatewayOptions = z.input<typeof schema>;
 
@@ -64,6 +76,8 @@ export class GatewayConfig {
     readonly downloadIdleTimeoutMs: number,
     readonly maxModelBytes: number,
     readonly logLevel: GatewayLogLevel,
+    /** Absent only with insecureTransport. */
+    readonly tls: GatewayTls | undefined,
   ) {}
 
   /** Validated once at start: options from the CLI first, then the environment, then defaults. */
@@ -80,6 +94,11 @@ export class GatewayConfig {
       );
     }
     const c = parsed.data;
+    if (!c.tlsDir && !c.insecureTransport) {
+      throw new ConfigurationError(
+        'the gateway calls the aggregator over mTLS: pass --tls-dir (created by `cohort init`), or --insecure-transport on a development machine',
+      );
+    }
     return new GatewayConfig(
       c.host,
       c.port,
@@ -89,6 +108,19 @@ export class GatewayConfig {
       c.downloadIdleTimeoutMs,
       c.maxModelBytes,
       c.logLevel,
+      c.tlsDir ? readTls(c.tlsDir) : undefined,
     );
   }
+}
+
+function readTls(dir: string): GatewayTls {
+  const read = (name: string): string => {
+    const path = join(dir, name);
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigurationError(`cannot read ${path} (run \`cohort init\`): ${(err as Error).message}`);
+    }
+  };
+  return { caPem: read('ca.crt'), certPem: read('gateway.crt'), keyPem: read('gateway.key') };
 }

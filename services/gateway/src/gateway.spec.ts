@@ -232,7 +232,7 @@ describe('gateway against a fake aggregator', () => {
 
   async function start(options: Partial<StartGatewayOptions> = {}): Promise<RunningGateway> {
     return startGateway(
-      { aggregatorUrl: fake.url, port: 0, logLevel: 'silent', ...options },
+      { aggregatorUrl: fake.url, port: 0, logLevel: 'silent', insecureTransport: true, ...options },
       { modelArtifacts: fakeConverter },
     );
   }
@@ -716,7 +716,7 @@ describe('gateway against a fake aggregator', () => {
 
     it('serves a model that tf.loadLayersModel loads with the released weights (real TensorFlow.js export)', async () => {
       const tf = await import('@tensorflow/tfjs');
-      const real = await startGateway({ aggregatorUrl: fake.url, port: 0, logLevel: 'silent' });
+      const real = await startGateway({ aggregatorUrl: fake.url, port: 0, logLevel: 'silent', insecureTransport: true });
       try {
         aggregator.model = modelChunks(packFloat32(weights));
         const model = await tf.loadLayersModel(
@@ -746,6 +746,7 @@ describe('gateway without an aggregator', () => {
       aggregatorUrl: `127.0.0.1:${await closedPort()}`,
       port: 0,
       logLevel: 'silent',
+      insecureTransport: true,
     });
     try {
       for (const path of ['/v1/jobs', '/v1/silos']) {

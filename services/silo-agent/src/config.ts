@@ -14,6 +14,22 @@ const policySchema = z.strictObject({
   /** Below this many usable training records the silo declines: small cohorts are easier to re-identify. */
   minTrainExamples: z.number().int().min(1).default(20),
   maxRounds: z.number().int().min(1).default(10_000),
+  /** automatic: jobs that pass the rules above are accepted; manual: a site admin approves each one. */
+  approval: z.enum(['automatic', 'manual']).default('automatic'),
+});
+
+const tlsSchema = z.strictObject({
+  /** The federation's CA certificate: the aggregator's server certificate must chain to it. */
+  caFile: z.string().min(1),
+  /** A certificate from the hospital's own CA; when absent the silo enrols for one from the federation's CA. */
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+});
+
+const attestationSchema = z.strictObject({
+  kind: z.literal('insecure-dev'),
+  /** The local development authority's folder (never for real patient data). */
+  authorityDir: z.string().min(1),
 });
 
 export const siloConfigSchema = z.strictObject({
@@ -23,12 +39,30 @@ export const siloConfigSchema = z.strictObject({
   aggregatorUrl: z.string().min(1).optional(),
   datasets: z.array(csvDatasetConfigSchema).min(1, { error: 'a silo serves at least one dataset' }),
   policy: policySchema.default(policySchema.parse({})),
+  tls: tlsSchema.optional(),
+  /** The federation trust file: how to verify the enclave and which enclave code this hospital accepts. */
+  trustFile: z.string().min(1),
+  /** How this agent obtains its own attestation token. */
+  attestation: attestationSchema,
   /** Where the silo keeps its own state (keys, local audit log); relative to the config file. */
   stateDir: z.string().min(1).optional(),
   logLevel: z.string().optional(),
 });
 
 export type SiloPolicy = z.output<typeof policySchema>;
+
+export interface SiloTls {
+  caFile: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface SiloOverrides {
+  aggregatorUrl?: string;
+  /** The one-time token from `cohort silo invite`, needed on the first start only. */
+  joinToken?: string;
+  insecureTransport?: boolean;
+}
 
 export class SiloConfig {
   constructor(
@@ -40,14 +74,19 @@ export class SiloConfig {
     readonly baseDir: string,
     readonly stateDir: string,
     readonly logLevel: string | undefined,
+    /** Absent only with --insecure-transport on a development machine. */
+    readonly tls: SiloTls | undefined,
+    readonly trustFile: string,
+    readonly authorityDir: string,
+    readonly joinToken: string | undefined,
   ) {}
 
-  static async load(path: string, overrides: { aggregatorUrl?: string } = {}): Promise<SiloConfig> {
+  static async load(path: string, overrides: SiloOverrides = {}): Promise<SiloConfig> {
     const { config, baseDir } = await loadConfigFile(path, siloConfigSchema);
     return SiloConfig.fromParsed(config, baseDir, overrides);
   }
 
-  static fromObject(raw: unknown, baseDir: string, overrides: { aggregatorUrl?: string } = {}): SiloConfig {
+  static fromObject(raw: unknown, baseDir: string, overrides: SiloOverrides = {}): SiloConfig {
     const parsed = siloConfigSchema.safeParse(raw);
     if (!parsed.success) {
       throw new ConfigurationError(
@@ -60,7 +99,7 @@ export class SiloConfig {
   private static fromParsed(
     c: z.output<typeof siloConfigSchema>,
     baseDir: string,
-    overrides: { aggregatorUrl?: string },
+    overrides: SiloOverrides,
   ): SiloConfig {
     const aggregatorUrl = overrides.aggregatorUrl ?? c.aggregatorUrl ?? readEnvironment().aggregatorUrl;
     if (!aggregatorUrl) {
@@ -74,6 +113,31 @@ export class SiloConfig {
         ? c.stateDir
         : resolve(baseDir, c.stateDir)
       : resolve(readEnvironment().home ?? '.cohort', 'silos', c.siloId);
-    return new SiloConfig(c.siloId, aggregatorUrl, c.datasets, c.policy, baseDir, join(stateDir), c.logLevel);
+    const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+    if (!c.tls && !overrides.insecureTransport) {
+      throw new ConfigurationError(
+        'the silo dials the aggregator over mTLS: give tls.caFile in its configuration (or --insecure-transport on a development machine)',
+      );
+    }
+    const tls = c.tls
+      ? {
+          caFile: at(c.tls.caFile),
+          certFile: c.tls.certFile ? at(c.tls.certFile) : undefined,
+          keyFile: c.tls.keyFile ? at(c.tls.keyFile) : undefined,
+        }
+      : undefined;
+    return new SiloConfig(
+      c.siloId,
+      aggregatorUrl,
+      c.datasets,
+      c.policy,
+      baseDir,
+      join(stateDir),
+      c.logLevel,
+      tls,
+      at(c.trustFile),
+      at(c.attestation.authorityDir),
+      overrides.joinToken,
+    );
   }
 }

@@ -1,4 +1,6 @@
 import { ClientProxyFactory, Transport, type ClientGrpcProxy } from '@nestjs/microservices';
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import { channelCredentials } from '@cohort/pki';
 import {
   FEDERATION_SERVICE_NAME,
   GRPC_CHANNEL_OPTIONS,
@@ -10,11 +12,14 @@ import {
 
 export const FEDERATION_CLIENT = Symbol('FEDERATION_CLIENT');
 
-/** The silo's only connection: outbound, to the aggregator (hospitals open no inbound port). */
-export function createFederationClient(aggregatorUrl: string): {
-  proxy: ClientGrpcProxy;
-  client: FederationServiceClient;
-} {
+/**
+ * The silo's only connection: outbound, to the aggregator (hospitals open no inbound port). With the CA alone
+ * it authenticates the aggregator (enrolment); with the silo's certificate too it is mutual TLS.
+ */
+export function createFederationClient(
+  aggregatorUrl: string,
+  tls: { caPem: string; certPem?: string; keyPem?: string } | undefined,
+): { proxy: ClientGrpcProxy; client: FederationServiceClient } {
   const proxy = ClientProxyFactory.create({
     transport: Transport.GRPC,
     options: {
@@ -23,6 +28,7 @@ export function createFederationClient(aggregatorUrl: string): {
       protoPath: PROTO_FILES,
       loader: PROTO_LOADER_OPTIONS,
       channelOptions: GRPC_CHANNEL_OPTIONS,
+      credentials: tls ? channelCredentials(tls) : grpcCredentials.createInsecure(),
     },
   });
   return { proxy, client: proxy.getService<FederationServiceClient>(FEDERATION_SERVICE_NAME) };

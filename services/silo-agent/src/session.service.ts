@@ -7,6 +7,7 @@ import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
 import { LOGGER } from './logger.provider.js';
 import { TaskHandler } from './task-handler.service.js';
+import { AGENT_TOKENS, type AgentTokens } from './trust/agent-token.js';
 
 const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
@@ -26,6 +27,7 @@ export class SessionService implements OnApplicationShutdown {
     private readonly datasets: DatasetsService,
     private readonly tasks: TaskHandler,
     @Inject(FEDERATION_CLIENT) private readonly federation: FederationServiceClient,
+    @Inject(AGENT_TOKENS) private readonly tokens: AgentTokens,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -42,11 +44,20 @@ export class SessionService implements OnApplicationShutdown {
 
   private connect(): void {
     if (this.stopped) return;
+    // A fresh agent token for every connection: the aggregator refuses old ones.
+    this.tokens.issue().then(
+      (token) => this.open(token),
+      (err: Error) => this.retry(`cannot obtain the agent's attestation token: ${err.message}`),
+    );
+  }
+
+  private open(agentAttestationToken: string): void {
+    if (this.stopped) return;
     let announced = false;
     this.subscription = this.federation
       .connect({
         siloId: this.config.siloId,
-        agentAttestationToken: '',
+        agentAttestationToken,
         capabilities: {
           modelTemplates: this.config.policy.allowedModelTemplates,
           encodings: [WeightsEncoding.WEIGHTS_ENCODING_FLOAT32],

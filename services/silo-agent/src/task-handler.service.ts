@@ -14,6 +14,8 @@ import {
   type UpdateChunk,
 } from '@cohort/protocol';
 import { deriveSeed } from '@cohort/model';
+import { signDecision, signUpdate, verifyReceipt, type SiloIdentity } from '@cohort/identity';
+import { SEALING_SCHEME, seal, updateAad } from '@cohort/sealing';
 import { binaryMetrics } from '@cohort/evaluation';
 import { evaluateModel, trainLocal } from '@cohort/training';
 import type { SiloDataset } from '@cohort/data';
@@ -22,6 +24,9 @@ import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
 import { LOGGER } from './logger.provider.js';
 import { PolicyService } from './policy.service.js';
+import { ApprovalsService } from './approvals.service.js';
+import { SILO_IDENTITY } from './identity.provider.js';
+import { EnclaveRefused, EnclaveTrust, type TrustedEnclave } from './trust/enclave-trust.service.js';
 
 interface AcceptedJob {
   spec: JobSpec;
@@ -40,6 +45,9 @@ export class TaskHandler {
     private readonly datasets: DatasetsService,
     private readonly policy: PolicyService,
     @Inject(FEDERATION_CLIENT) private readonly federation: FederationServiceClient,
+    @Inject(SILO_IDENTITY) private readonly identity: SiloIdentity,
+    private readonly enclave: EnclaveTrust,
+    private readonly approvals: ApprovalsService,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -70,6 +78,7 @@ export class TaskHandler {
       case TaskKind.TASK_KIND_CANCEL:
         this.cancelled.add(task.jobId);
         this.accepted.delete(task.jobId);
+        await this.approvals.forget(task.jobId);
         this.log.info({ jobId: task.jobId, reason: task.reason }, 'job cancelled by the aggregator');
         return;
       default:
@@ -82,27 +91,36 @@ export class TaskHandler {
     let decision = spec
       ? this.policy.judgeJob(spec, task.submittedBy)
       : { accept: false, reason: 'the offer has no job spec' };
+    let dataset: SiloDataset | undefined;
     if (decision.accept && spec) {
       try {
-        const dataset = await this.datasets.load(spec.dataset?.id ?? '', spec.dataset?.features ?? []);
+        dataset = await this.datasets.load(spec.dataset?.id ?? '', spec.dataset?.features ?? []);
         decision = this.policy.judgeData(dataset);
-        if (decision.accept) this.accepted.set(task.jobId, { spec, dataset });
       } catch (err) {
         decision = { accept: false, reason: `local data cannot be used: ${(err as Error).message}` };
       }
     }
-    this.log.info(
-      { jobId: task.jobId, accept: decision.accept, reason: decision.reason },
-      'decided on a job offer',
-    );
+    if (decision.accept && spec && dataset && this.config.policy.approval === 'manual') {
+      // A person decides: the offer waits in the silo's state folder for `cohort silo approve|reject`.
+      const approved = dataset;
+      await this.approvals.hold({ jobId: task.jobId, spec, submittedBy: task.submittedBy, checks: decision.reason }, (d: {
+        accept: boolean;
+        reason: string;
+      }) =>
+        this.decide(task.jobId, d.accept, d.reason, d.accept ? { spec, dataset: approved } : undefined),
+      );
+      return;
+    }
+    await this.decide(task.jobId, decision.accept, decision.reason, spec && dataset ? { spec, dataset } : undefined);
+  }
+
+  /** Sends a signed decision; only an accepted job's tasks ever reach training. */
+  private async decide(jobId: string, accept: boolean, reason: string, job: AcceptedJob | undefined): Promise<void> {
+    if (accept && job) this.accepted.set(jobId, job);
+    this.log.info({ audit: true, jobId, accept, reason }, 'decided on a job offer');
+    const signature = await signDecision(this.identity, { jobId, siloId: this.config.siloId, round: 0, accept, reason });
     await firstValueFrom(
-      this.federation.decide({
-        jobId: task.jobId,
-        siloId: this.config.siloId,
-        accept: decision.accept,
-        reason: decision.reason,
-        signature: '',
-      }),
+      this.federation.decide({ jobId, siloId: this.config.siloId, accept, reason, signature, round: 0 }),
     );
   }
 
@@ -130,8 +148,27 @@ export class TaskHandler {
         seed: deriveSeed(spec.seed, task.round, hashString(this.config.siloId)),
       },
     );
-    const payload = packFloat32(result.delta);
-    const digest = sha256(payload);
+    let enclave: TrustedEnclave;
+    try {
+      enclave = await this.enclave.verifyFor(task.jobId, task.round);
+    } catch (err) {
+      if (!(err instanceof EnclaveRefused)) throw err;
+      // Nothing is sent: the silo declines this round, signed, with the reason.
+      await this.declineRound(task, err.message);
+      return;
+    }
+    const identityClaims = { jobId: task.jobId, round: task.round, siloId: this.config.siloId };
+    const plaintext = packFloat32(result.delta);
+    const sealed = await seal(enclave.hpkePublicKey, plaintext, updateAad(identityClaims));
+    plaintext.fill(0);
+    const digest = sha256(sealed);
+    const signatureJws = await signUpdate(this.identity, {
+      ...identityClaims,
+      nonce: task.nonce,
+      payloadSha256: digest,
+      exampleCount: dataset.train.n,
+      sealing: SEALING_SCHEME,
+    });
     const chunks: UpdateChunk[] = [
       {
         header: {
@@ -142,24 +179,39 @@ export class TaskHandler {
           exampleCount: dataset.train.n,
           payloadSha256: digest,
           encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
-          payloadBytes: payload.byteLength,
-          signatureJws: '',
+          payloadBytes: sealed.byteLength,
+          signatureJws,
           trainMs: Math.round(result.trainMs),
+          sealing: SEALING_SCHEME,
         },
       },
-      ...chunkBytes(payload).map((data) => ({ data })),
+      ...chunkBytes(sealed).map((data) => ({ data })),
     ];
     const receipt = await lastValueFrom(this.federation.upload(from(chunks)));
+    await verifyReceipt(receipt.signature, enclave.signingKey, {
+      ...identityClaims,
+      payloadSha256: digest,
+      receivedAtUnixMs: receipt.receivedAtUnixMs,
+    });
     this.log.info(
       {
+        audit: true,
         jobId: task.jobId,
         round: task.round,
-        payloadSha256: digest.toString('hex'),
-        bytes: payload.byteLength,
-        receivedAt: receipt.receivedAtUnixMs,
+        sealedSha256: digest.toString('hex'),
+        bytes: sealed.byteLength,
+        enclaveMeasurement: enclave.measurement,
+        receipt: receipt.signature,
       },
       'update sent',
     );
+  }
+
+  private async declineRound(task: Task, reason: string): Promise<void> {
+    const claims = { jobId: task.jobId, siloId: this.config.siloId, round: task.round, accept: false, reason };
+    const signature = await signDecision(this.identity, claims);
+    await firstValueFrom(this.federation.decide({ ...claims, signature }));
+    this.log.warn({ audit: true, jobId: task.jobId, round: task.round, reason }, 'declined the round: nothing was sent');
   }
 
   private async evaluate(task: Task): Promise<void> {

@@ -1,13 +1,16 @@
 import { Controller } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
 import { defer, from, mergeMap, type Observable } from 'rxjs';
 import {
   FederationServiceControllerMethods,
   type ConnectRequest,
   type DecideRequest,
   type DecideResponse,
+  type EnclaveAttestation,
   type EnrollRequest,
   type EnrollResponse,
   type FederationServiceController,
+  type GetEnclaveAttestationRequest,
   type GetModelRequest,
   type MetricsAck,
   type MetricsReport,
@@ -16,43 +19,44 @@ import {
   type Task,
   type UpdateChunk,
 } from '@cohort/protocol';
-import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import type { CallLike } from '../trust/peer.js';
 import { FederationService } from './federation.service.js';
 
+// Nest passes (request, metadata, call) to gRPC handlers; the call carries the caller's verified certificate.
 @Controller()
 @FederationServiceControllerMethods()
 export class FederationController implements FederationServiceController {
   constructor(private readonly federation: FederationService) {}
 
-  enroll(_request: EnrollRequest): EnrollResponse {
-    throw new AggregatorException(
-      AggregatorErrorCode.SILO_UNKNOWN,
-      'enrolment is not available in this version',
-    );
+  enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    return this.federation.enroll(request);
   }
 
-  connect(request: ConnectRequest): Observable<Task> {
-    return from(this.federation.connect(request)).pipe(mergeMap((tasks) => tasks));
+  connect(request: ConnectRequest, _m?: Metadata, call?: CallLike): Observable<Task> {
+    return from(this.federation.connect(request, call)).pipe(mergeMap((tasks) => tasks));
   }
 
-  async decide(request: DecideRequest): Promise<DecideResponse> {
-    return this.federation.decide(request).then(() => ({}));
+  async decide(request: DecideRequest, _m?: Metadata, call?: CallLike): Promise<DecideResponse> {
+    return this.federation.decide(request, call).then(() => ({}));
   }
 
   /**
    * Lazily, as an Observable: Nest replays the buffered request stream only after a Promise-returning handler
    * settles, and this one settles only when the stream ends.
    */
-  upload(request: Observable<UpdateChunk>): Observable<Receipt> {
-    return defer(() => this.federation.upload(request));
+  upload(request: Observable<UpdateChunk>, _m?: Metadata, call?: CallLike): Observable<Receipt> {
+    return defer(() => this.federation.upload(request, call));
   }
 
-  reportMetrics(request: MetricsReport): MetricsAck {
-    this.federation.reportMetrics(request);
-    return {};
+  async reportMetrics(request: MetricsReport, _m?: Metadata, call?: CallLike): Promise<MetricsAck> {
+    return this.federation.reportMetrics(request, call).then(() => ({}));
   }
 
-  getModel(request: GetModelRequest): Observable<ModelChunk> {
-    return from(this.federation.getModel(request)).pipe(mergeMap((chunks) => chunks));
+  getModel(request: GetModelRequest, _m?: Metadata, call?: CallLike): Observable<ModelChunk> {
+    return from(this.federation.getModel(request, call)).pipe(mergeMap((chunks) => chunks));
+  }
+
+  getEnclaveAttestation(request: GetEnclaveAttestationRequest, _m?: Metadata, call?: CallLike): Promise<EnclaveAttestation> {
+    return this.federation.enclaveAttestation(request, call);
   }
 }

@@ -6,9 +6,12 @@ import {
   WeightsEncoding,
   chunkBytes,
   sha256,
-  unpackFloat32,
   type ConnectRequest,
   type DecideRequest,
+  type EnclaveAttestation,
+  type EnrollRequest,
+  type EnrollResponse,
+  type GetEnclaveAttestationRequest,
   type GetModelRequest,
   type Metrics,
   type MetricsReport,
@@ -19,6 +22,8 @@ import {
   type UpdateHeader,
 } from '@cohort/protocol';
 import { modelLayout } from '@cohort/model';
+import { IdentityError, verifyDecision, verifyUpdate } from '@cohort/identity';
+import { SEALING_SCHEME, sealedLength } from '@cohort/sealing';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { JobRepository } from '../jobs/job.repository.js';
@@ -29,6 +34,12 @@ import { RoundRepository } from '../rounds/round.repository.js';
 import { SiloRepository } from './silo.repository.js';
 import { SiloSessions } from './silo-sessions.service.js';
 import { validateMetrics } from './metrics-validation.js';
+import { EnrolmentService } from './enrolment.service.js';
+import { AgentAttestation } from '../trust/agent-attestation.service.js';
+import { SiloGuard } from '../trust/silo-guard.service.js';
+import type { CallLike } from '../trust/peer.js';
+import { EnclaveHost } from '../enclave/enclave-host.service.js';
+import { TRUST, type AggregatorTrust } from '../trust/trust.provider.js';
 
 @Injectable()
 export class FederationService {
@@ -40,36 +51,85 @@ export class FederationService {
     private readonly models: ModelRepository,
     private readonly activeRounds: ActiveRounds,
     private readonly runner: JobRunner,
+    private readonly guard: SiloGuard,
+    private readonly agents: AgentAttestation,
+    private readonly enrolment: EnrolmentService,
+    private readonly enclave: EnclaveHost,
+    @Inject(TRUST) private readonly trust: AggregatorTrust,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async connect(request: ConnectRequest): Promise<Observable<Task>> {
-    const siloId = requireSiloId(request.siloId);
+  enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    return this.enrolment.enrol(request);
+  }
+
+  /** A fresh token for the silo's own nonce: the silo checks it before it seals anything to the enclave. */
+  async enclaveAttestation(request: GetEnclaveAttestationRequest, call?: CallLike): Promise<EnclaveAttestation> {
+    await this.guard.require(request.siloId, call, 'attestation');
+    const d = this.enclave.description;
+    const token = await this.enclave.attest(request.nonce, this.trust.file.audience);
+    this.log.info(
+      { audit: true, siloId: request.siloId, jobId: request.jobId, round: request.round, measurement: d.measurement, verifier: d.verifier },
+      'enclave attestation issued to a silo',
+    );
+    return { token, hpkePublicKey: d.hpkePublicKey, signingPublicKey: d.signingPublicKey, verifier: d.verifier };
+  }
+
+  async connect(request: ConnectRequest, call?: CallLike): Promise<Observable<Task>> {
+    const silo = await this.guard.require(request.siloId, call, 'connect');
+    await this.agents.verify(silo.siloId, request.agentAttestationToken, silo.publicKey ?? Buffer.alloc(0));
+    const siloId = silo.siloId;
     const datasetIds = request.capabilities?.datasetIds ?? [];
     await this.silos.touch(siloId, datasetIds);
     this.log.info({ siloId, datasetIds }, 'silo connected');
     return this.sessions.open(siloId, datasetIds);
   }
 
-  async decide(request: DecideRequest): Promise<void> {
-    const siloId = requireSiloId(request.siloId);
+  async decide(request: DecideRequest, call?: CallLike): Promise<void> {
+    const silo = await this.guard.require(request.siloId, call, 'decide');
+    const siloId = silo.siloId;
     const job = await this.jobs.get(request.jobId);
-    if (!job)
-      throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
+    if (!job) throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
+    try {
+      await verifyDecision(request.signature, silo.key, {
+        jobId: request.jobId,
+        siloId,
+        round: request.round,
+        accept: request.accept,
+        reason: request.reason,
+      });
+    } catch (err) {
+      this.log.warn({ audit: true, siloId, jobId: job.id, reason: (err as Error).message }, 'decision signature refused');
+      throw new AggregatorException(
+        AggregatorErrorCode.DECISION_SIGNATURE_INVALID,
+        `the decision on job ${job.id} is not signed by silo ${siloId}'s enrolled key: ${(err as Error).message}`,
+      );
+    }
+    if (request.round > 0) return this.declineRound(job.id, request.round, siloId, request.reason);
     await this.jobs.recordDecision(job.id, siloId, request.accept, request.reason);
     this.log.info(
-      { jobId: job.id, siloId, accept: request.accept, reason: request.reason },
+      { audit: true, jobId: job.id, siloId, accept: request.accept, reason: request.reason },
       'silo decided on a job',
     );
     this.runner.recordDecision(job.id, siloId, request.accept, request.reason);
+  }
+
+  /** A silo that will not send for this round (its check of the enclave failed): stop waiting for it. */
+  private async declineRound(jobId: string, round: number, siloId: string, reason: string): Promise<void> {
+    const active = this.activeRounds.require(jobId, round);
+    if (!active.isParticipant(siloId) || active.accepted.has(siloId)) return;
+    active.drop(siloId);
+    await this.rounds.setUpdate(jobId, round, siloId, 'rejected', { reason: `declined by the silo: ${reason}` });
+    this.log.warn({ audit: true, jobId, round, siloId, reason }, 'silo declined the round');
   }
 
   /**
    * Receives one update: the header is checked before any payload byte is kept; the payload must be exactly
    * the model's size and match its digest; only then is it folded into the round's mean.
    */
-  async upload(chunks: Observable<UpdateChunk>): Promise<Receipt> {
+  async upload(chunks: Observable<UpdateChunk>, call?: CallLike): Promise<Receipt> {
     let header: UpdateHeader | undefined;
+    let admitted: Promise<void> | undefined;
     let payload: Buffer | undefined;
     let received = 0;
     let failure: AggregatorException | undefined;
@@ -84,7 +144,11 @@ export class FederationService {
             if (!header) {
               if (!chunk.header) throw malformed('the first chunk of an upload must carry the header');
               header = chunk.header;
-              payload = Buffer.alloc(this.admitHeader(header));
+              const size = this.admitHeader(header);
+              payload = Buffer.alloc(size);
+              // Identity and signature are checked while the payload streams in; no byte of it is used before.
+              admitted = this.authenticate(header, call);
+              admitted.catch(() => undefined);
               return;
             }
             if (chunk.header) throw malformed('an upload carries exactly one header, in its first chunk');
@@ -114,6 +178,7 @@ export class FederationService {
 
     if (!failure && header && payload) {
       try {
+        await admitted;
         return await this.acceptPayload(header, payload, received);
       } catch (err) {
         if (!(err instanceof AggregatorException)) throw err;
@@ -125,14 +190,15 @@ export class FederationService {
     throw failure;
   }
 
-  reportMetrics(report: MetricsReport): void {
-    const siloId = requireSiloId(report.siloId);
+  async reportMetrics(report: MetricsReport, call?: CallLike): Promise<void> {
+    const siloId = (await this.guard.require(report.siloId, call, 'metrics')).siloId;
     const active = this.activeRounds.require(report.jobId, report.round);
     const metrics: Metrics = validateMetrics(report.metrics, siloId);
     active.recordMetrics(siloId, metrics);
   }
 
-  async getModel(request: GetModelRequest): Promise<ModelChunk[]> {
+  async getModel(request: GetModelRequest, call?: CallLike): Promise<ModelChunk[]> {
+    await this.guard.require(request.siloId, call, 'get-model');
     const job = await this.jobs.get(request.jobId);
     if (!job)
       throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
@@ -148,27 +214,55 @@ export class FederationService {
 
   /** Returns the payload size the header commits to, after checking it against the open round. */
   private admitHeader(header: UpdateHeader): number {
-    const siloId = requireSiloId(header.siloId);
+    const siloId = header.siloId;
     const active = this.activeRounds.require(header.jobId, header.round);
     active.admit(siloId, header.nonce);
+    if (header.sealing !== SEALING_SCHEME) {
+      throw new AggregatorException(
+        AggregatorErrorCode.UPDATE_NOT_SEALED,
+        `updates must be sealed to the enclave with ${SEALING_SCHEME}; got ${JSON.stringify(header.sealing)}`,
+      );
+    }
     if (header.encoding !== WeightsEncoding.WEIGHTS_ENCODING_FLOAT32) {
       throw new AggregatorException(
         AggregatorErrorCode.UPDATE_UNSUPPORTED_ENCODING,
         `encoding ${WeightsEncoding[header.encoding] ?? header.encoding} is not supported; send float32`,
       );
     }
-    const expected = active.parameterCount * 4;
+    const expected = sealedLength(active.parameterCount * 4);
     if (header.payloadBytes !== expected) {
       throw new AggregatorException(
         AggregatorErrorCode.UPDATE_SIZE_MISMATCH,
-        `the update declares ${header.payloadBytes} bytes (${header.payloadBytes / 4} values); the model has ` +
-          `${active.parameterCount} parameters (${expected} bytes)`,
+        `the sealed update declares ${header.payloadBytes} bytes; a model of ${active.parameterCount} parameters ` +
+          `seals to ${expected} bytes`,
       );
     }
     if (!Number.isInteger(header.exampleCount) || header.exampleCount <= 0) {
       throw malformed(`the example count must be a positive integer, got ${header.exampleCount}`);
     }
     return expected;
+  }
+
+  /** The enrolled silo, over its own certificate, signed exactly this header: checked before the payload is used. */
+  private async authenticate(header: UpdateHeader, call: CallLike): Promise<void> {
+    const silo = await this.guard.require(header.siloId, call, 'upload');
+    try {
+      await verifyUpdate(header.signatureJws, silo.key, {
+        jobId: header.jobId,
+        round: header.round,
+        siloId: header.siloId,
+        nonce: header.nonce,
+        payloadSha256: header.payloadSha256,
+        exampleCount: header.exampleCount,
+        sealing: header.sealing,
+      });
+    } catch (err) {
+      const mismatch = err instanceof IdentityError && err.code === 'SIGNATURE_MISMATCH';
+      throw new AggregatorException(
+        mismatch ? AggregatorErrorCode.UPDATE_SIGNATURE_MISMATCH : AggregatorErrorCode.UPDATE_SIGNATURE_INVALID,
+        `the update's signature does not verify under silo ${header.siloId}'s enrolled key: ${(err as Error).message}`,
+      );
+    }
   }
 
   private async acceptPayload(header: UpdateHeader, payload: Buffer, received: number): Promise<Receipt> {
@@ -186,10 +280,23 @@ export class FederationService {
       );
     }
     const active = this.activeRounds.require(header.jobId, header.round);
-    active.accept(
-      { siloId: header.siloId, exampleCount: header.exampleCount, trainMs: header.trainMs },
-      unpackFloat32(payload),
-    );
+    active.admit(header.siloId, header.nonce);
+    active.inFlight.add(header.siloId);
+    let result: { receipt: string; receivedAtUnixMs: number };
+    try {
+      // The host hands over the sealed bytes as they came: only the enclave can open them.
+      result = await this.enclave.addUpdate({
+        jobId: header.jobId,
+        round: header.round,
+        siloId: header.siloId,
+        exampleCount: header.exampleCount,
+        sealed: payload,
+        payloadSha256: digest,
+      });
+    } finally {
+      active.inFlight.delete(header.siloId);
+    }
+    active.markAccepted({ siloId: header.siloId, exampleCount: header.exampleCount, trainMs: header.trainMs });
     await this.rounds.setUpdate(header.jobId, header.round, header.siloId, 'accepted', {
       exampleCount: header.exampleCount,
       trainMs: header.trainMs,
@@ -199,8 +306,8 @@ export class FederationService {
       round: header.round,
       siloId: header.siloId,
       payloadSha256: digest,
-      receivedAtUnixMs: Date.now(),
-      signature: '',
+      receivedAtUnixMs: result.receivedAtUnixMs,
+      signature: result.receipt,
     };
   }
 
@@ -217,28 +324,34 @@ export class FederationService {
     );
     const active = this.activeRounds.all().find((r) => r.jobId === header.jobId && r.round === header.round);
     if (!active?.isParticipant(header.siloId)) return;
-    // A replay must not overwrite the record of the update that was accepted.
-    if (failure.code === AggregatorErrorCode.UPDATE_DUPLICATE || active.accepted.has(header.siloId)) return;
+    // A replay must not overwrite the record of the accepted update, and a message that is not the silo's own
+    // (bad signature, wrong certificate, revoked) must not change its round state.
+    if (FOREIGN_FAILURES.has(failure.code) || active.accepted.has(header.siloId)) return;
     await this.rounds.setUpdate(header.jobId, header.round, header.siloId, 'rejected', {
       reason: `${failure.code}: ${failure.message}`,
     });
     // A content error will not fix itself: stop waiting for this silo so the round closes on the others.
-    if (failure.code !== AggregatorErrorCode.UPDATE_WRONG_ROUND) active.drop(header.siloId);
+    active.drop(header.siloId);
   }
 }
+
+/** Failures that say nothing about the named silo's own update: they leave its round state as it was. */
+const FOREIGN_FAILURES = new Set<AggregatorErrorCode>([
+  AggregatorErrorCode.UPDATE_DUPLICATE,
+  AggregatorErrorCode.UPDATE_SIGNATURE_INVALID,
+  AggregatorErrorCode.UPDATE_SIGNATURE_MISMATCH,
+  AggregatorErrorCode.UPDATE_BAD_NONCE,
+  AggregatorErrorCode.SILO_CERT_MISMATCH,
+  AggregatorErrorCode.SILO_NOT_ENROLLED,
+  AggregatorErrorCode.SILO_REVOKED,
+  AggregatorErrorCode.SILO_NAME_INVALID,
+  AggregatorErrorCode.UPDATE_WRONG_ROUND,
+  AggregatorErrorCode.JOB_NOT_RUNNING,
+  AggregatorErrorCode.UPDATE_NOT_PARTICIPANT,
+]);
 
 function malformed(message: string): AggregatorException {
   return new AggregatorException(AggregatorErrorCode.UPDATE_MALFORMED, message);
-}
-
-function requireSiloId(siloId: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(siloId)) {
-    throw new AggregatorException(
-      AggregatorErrorCode.SILO_UNKNOWN,
-      `silo id ${JSON.stringify(siloId)} is not valid (1-63 letters, digits, '.', '_' or '-')`,
-    );
-  }
-  return siloId;
 }
 
 export function modelChunks(

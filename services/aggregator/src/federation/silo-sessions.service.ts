@@ -48,6 +48,15 @@ export class SiloSessions {
     return [...this.sessions].map(([siloId, s]) => ({ siloId, datasetIds: s.datasetIds }));
   }
 
+  /** Ends a silo's session (revocation): its stream completes and it is no longer offered tasks. */
+  close(siloId: string): void {
+    const session = this.sessions.get(siloId);
+    if (!session) return;
+    this.sessions.delete(siloId);
+    session.tasks.complete();
+    this.events.emit('disconnected', siloId);
+  }
+
   closeAll(): void {
     for (const session of this.sessions.values()) session.tasks.complete();
     this.sessions.clear();

@@ -1,10 +1,12 @@
 import { Controller } from '@nestjs/common';
-import { from, mergeMap, type Observable } from 'rxjs';
+import type { Metadata } from '@grpc/grpc-js';
+import { defer, from, mergeMap, type Observable } from 'rxjs';
 import {
   JobsServiceControllerMethods,
   type CancelJobRequest,
   type DownloadModelRequest,
   type GetJobRequest,
+  type InviteSiloRequest,
   type Job,
   type JobEvent,
   type JobsServiceController,
@@ -13,41 +15,58 @@ import {
   type ListSilosRequest,
   type ListSilosResponse,
   type ModelChunk,
+  type RevokeSiloRequest,
+  type SiloInfo,
+  type SiloInvitation,
   type SubmitJobRequest,
   type WatchJobRequest,
 } from '@cohort/protocol';
+import { GatewayGuard } from '../trust/gateway-guard.js';
+import type { CallLike } from '../trust/peer.js';
 import { JobsService } from './jobs.service.js';
 
+// Only the gateway (by its client certificate) may call these: researchers reach them through its REST API.
 @Controller()
 @JobsServiceControllerMethods()
 export class JobsController implements JobsServiceController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly gateway: GatewayGuard,
+  ) {}
 
-  submitJob(request: SubmitJobRequest): Promise<Job> {
-    return this.jobs.submit(request);
+  submitJob(request: SubmitJobRequest, _m?: Metadata, call?: CallLike): Promise<Job> {
+    return this.gateway.run(call, () => this.jobs.submit(request));
   }
 
-  getJob(request: GetJobRequest): Promise<Job> {
-    return this.jobs.get(request);
+  getJob(request: GetJobRequest, _m?: Metadata, call?: CallLike): Promise<Job> {
+    return this.gateway.run(call, () => this.jobs.get(request));
   }
 
-  listJobs(request: ListJobsRequest): Promise<ListJobsResponse> {
-    return this.jobs.list(request);
+  listJobs(request: ListJobsRequest, _m?: Metadata, call?: CallLike): Promise<ListJobsResponse> {
+    return this.gateway.run(call, () => this.jobs.list(request));
   }
 
-  cancelJob(request: CancelJobRequest): Promise<Job> {
-    return this.jobs.cancel(request);
+  cancelJob(request: CancelJobRequest, _m?: Metadata, call?: CallLike): Promise<Job> {
+    return this.gateway.run(call, () => this.jobs.cancel(request));
   }
 
-  watchJob(request: WatchJobRequest): Observable<JobEvent> {
-    return this.jobs.watch(request);
+  watchJob(request: WatchJobRequest, _m?: Metadata, call?: CallLike): Observable<JobEvent> {
+    return defer(() => from(this.gateway.run(call, async () => this.jobs.watch(request)))).pipe(mergeMap((e) => e));
   }
 
-  downloadModel(request: DownloadModelRequest): Observable<ModelChunk> {
-    return from(this.jobs.download(request)).pipe(mergeMap((chunks) => chunks));
+  downloadModel(request: DownloadModelRequest, _m?: Metadata, call?: CallLike): Observable<ModelChunk> {
+    return from(this.gateway.run(call, () => this.jobs.download(request))).pipe(mergeMap((chunks) => chunks));
   }
 
-  listSilos(_request: ListSilosRequest): Promise<ListSilosResponse> {
-    return this.jobs.listSilos();
+  listSilos(_request: ListSilosRequest, _m?: Metadata, call?: CallLike): Promise<ListSilosResponse> {
+    return this.gateway.run(call, () => this.jobs.listSilos());
+  }
+
+  inviteSilo(request: InviteSiloRequest, _m?: Metadata, call?: CallLike): Promise<SiloInvitation> {
+    return this.gateway.run(call, () => this.jobs.inviteSilo(request));
+  }
+
+  revokeSilo(request: RevokeSiloRequest, _m?: Metadata, call?: CallLike): Promise<SiloInfo> {
+    return this.gateway.run(call, () => this.jobs.revokeSilo(request));
   }
 }

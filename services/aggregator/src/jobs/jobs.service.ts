@@ -6,6 +6,10 @@ import type {
   CancelJobRequest,
   DownloadModelRequest,
   GetJobRequest,
+  InviteSiloRequest,
+  RevokeSiloRequest,
+  SiloInfo,
+  SiloInvitation,
   Job,
   JobEvent,
   ListJobsRequest,
@@ -19,6 +23,7 @@ import { checkJobAgainstFederation, parseJobSpec } from '@cohort/jobs';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { modelChunks } from '../federation/federation.service.js';
+import { EnrolmentService } from '../federation/enrolment.service.js';
 import { SiloRepository } from '../federation/silo.repository.js';
 import { SiloSessions } from '../federation/silo-sessions.service.js';
 import { JobRunner } from '../rounds/job-runner.service.js';
@@ -40,6 +45,7 @@ export class JobsService {
     private readonly sessions: SiloSessions,
     private readonly runner: JobRunner,
     private readonly events: JobEvents,
+    private readonly enrolment: EnrolmentService,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -152,15 +158,15 @@ export class JobsService {
   }
 
   async listSilos(): Promise<ListSilosResponse> {
-    const known = await this.silos.list();
-    return {
-      silos: known.map((s) => ({
-        siloId: s.siloId,
-        connected: this.sessions.isConnected(s.siloId),
-        lastSeenUnixMs: s.lastSeen.getTime(),
-        datasetIds: s.datasetIds,
-      })),
-    };
+    return { silos: (await this.silos.list()).map((s) => this.enrolment.info(s)) };
+  }
+
+  inviteSilo(request: InviteSiloRequest): Promise<SiloInvitation> {
+    return this.enrolment.invite(request.siloName, request.ttlSeconds, request.requestedBy);
+  }
+
+  revokeSilo(request: RevokeSiloRequest): Promise<SiloInfo> {
+    return this.enrolment.revoke(request.siloName, request.requestedBy, request.reason);
   }
 
   private async require(jobId: string): Promise<JobRow> {

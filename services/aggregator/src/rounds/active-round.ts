@@ -1,6 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Metrics } from '@cohort/protocol';
-import { createMeanAccumulator, type MeanAccumulator } from '@cohort/aggregation';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 
 export type RoundPhase = 'training' | 'evaluating' | 'closed';
@@ -12,15 +11,14 @@ export interface AcceptedUpdate {
 }
 
 /**
- * The in-memory state of one open round: who is expected, their nonces, the running weighted mean of the
- * updates received so far (folded in as they arrive: O(P) memory), and the held-out metrics reported back.
+ * The host's view of one open round: who is expected, their nonces, whose updates the enclave accepted, and the
+ * held-out metrics reported back. The updates themselves are folded into the mean inside the enclave.
  */
 export class ActiveRound {
   phase: RoundPhase = 'training';
   readonly nonces = new Map<string, Buffer>();
   readonly accepted = new Map<string, AcceptedUpdate>();
   readonly metrics = new Map<string, Metrics>();
-  private readonly accumulator: MeanAccumulator;
   private readonly expected: Set<string>;
   private wake: (() => void) | undefined;
 
@@ -32,7 +30,6 @@ export class ActiveRound {
   ) {
     this.expected = new Set(participants);
     for (const silo of participants) this.nonces.set(silo, randomBytes(16));
-    this.accumulator = createMeanAccumulator(parameterCount);
   }
 
   get participants(): string[] {
@@ -64,7 +61,7 @@ export class ActiveRound {
         `the update's nonce does not match the one issued to silo ${siloId} for round ${this.round}`,
       );
     }
-    if (this.accepted.has(siloId)) {
+    if (this.accepted.has(siloId) || this.inFlight.has(siloId)) {
       throw new AggregatorException(
         AggregatorErrorCode.UPDATE_DUPLICATE,
         `silo ${siloId} already delivered its update for round ${this.round} (replays are refused)`,
@@ -72,21 +69,14 @@ export class ActiveRound {
     }
   }
 
-  /** Folds a verified update into the running mean; nothing is added unless every value is finite. */
-  accept(update: AcceptedUpdate, delta: Float32Array): void {
-    this.admit(update.siloId, this.nonces.get(update.siloId) ?? Buffer.alloc(0));
-    for (let i = 0; i < delta.length; i++) {
-      if (!Number.isFinite(delta[i])) {
-        throw new AggregatorException(
-          AggregatorErrorCode.UPDATE_NON_FINITE,
-          `the update from silo ${update.siloId} has a non-finite value at index ${i}`,
-        );
-      }
-    }
-    this.accumulator.add(delta, update.exampleCount);
+  /** Records that the enclave folded this silo's update in; its nonce is spent. */
+  markAccepted(update: AcceptedUpdate): void {
     this.accepted.set(update.siloId, update);
     this.notify();
   }
+
+  /** A silo whose upload is being handed to the enclave: a second upload in parallel is a replay. */
+  readonly inFlight = new Set<string>();
 
   /** A participant that disconnected or declined is no longer waited for. */
   drop(siloId: string): void {
@@ -102,10 +92,6 @@ export class ActiveRound {
     }
     this.metrics.set(siloId, metrics);
     this.notify();
-  }
-
-  meanDelta(): Float32Array {
-    return this.accumulator.result();
   }
 
   get trainingComplete(): boolean {

@@ -24,6 +24,7 @@ import { LOGGER } from '../common/logger.provider.js';
 import { SiloSessions } from '../federation/silo-sessions.service.js';
 import { JobEvents } from '../jobs/job-events.service.js';
 import { JobRepository, type JobRow } from '../jobs/job.repository.js';
+import { EnclaveHost } from '../enclave/enclave-host.service.js';
 import { ActiveRound } from './active-round.js';
 import { ActiveRounds } from './active-rounds.service.js';
 import { ModelRepository } from './model.repository.js';
@@ -63,6 +64,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly sessions: SiloSessions,
     private readonly activeRounds: ActiveRounds,
     private readonly events: JobEvents,
+    private readonly enclave: EnclaveHost,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -223,6 +225,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const active = new ActiveRound(jobId, round, p, participants);
     const started = Date.now();
     await this.rounds.start(jobId, round, participants);
+    await this.enclave.openRound(jobId, round, p);
     this.activeRounds.set(active);
     const onDisconnect = (siloId: string): void => active.drop(siloId);
     this.sessions.events.on('disconnected', onDisconnect);
@@ -263,7 +266,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         optimizer.kind as ServerOptimizerKind,
         optimizer,
         previous.weights,
-        active.meanDelta(),
+        await this.enclave.release(jobId, round),
         optimizerState,
       );
       const bytes = packFloat32(next.weights);
@@ -311,6 +314,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     } finally {
       this.sessions.events.off('disconnected', onDisconnect);
       this.activeRounds.clear(jobId, active);
+      // Released rounds are already gone from the enclave; this drops a round that failed or was interrupted.
+      await this.enclave.discard(jobId, round).catch(() => undefined);
     }
   }
 

@@ -13,14 +13,54 @@ export function registerServiceCommands(program: Command): void {
     .option('--port <port>', 'gRPC port', parsePort, 50051)
     .option('--data-dir <dir>', 'embedded PGlite folder (ignored when DATABASE_URL is set)')
     .option('--database-url <url>', 'PostgreSQL connection URL (default: DATABASE_URL, else embedded PGlite)')
-    .action(async (o: { host: string; port: number; dataDir?: string; databaseUrl?: string }) => {
-      const { startAggregator } = await import('../../../aggregator/src/bootstrap.js');
-      const running = await startAggregator(o);
-      await runUntilSignalled(
-        { service: 'aggregator', address: running.address, database: running.databaseKind },
-        () => running.close(),
-      );
-    });
+    .option(
+      '--federation <dir>',
+      'the files of `cohort init` (TLS, trust file, dev authority)',
+      '.cohort/federation',
+    )
+    .option('--tls-dir <dir>', 'ca.crt, aggregator.crt, aggregator.key (default: <federation>/pki)')
+    .option('--trust <file>', 'the federation trust file (default: <federation>/trust.json)')
+    .option(
+      '--authority-dir <dir>',
+      'the insecure-dev attestation authority (default: <federation>/attestation)',
+    )
+    .option('--insecure-transport', 'plaintext gRPC (development machines only)')
+    .action(
+      async (o: {
+        host: string;
+        port: number;
+        dataDir?: string;
+        databaseUrl?: string;
+        federation: string;
+        tlsDir?: string;
+        trust?: string;
+        authorityDir?: string;
+        insecureTransport?: boolean;
+      }) => {
+        const { federationPaths } = await import('../federation-init.js');
+        const { startAggregator } = await import('../../../aggregator/src/bootstrap.js');
+        const paths = federationPaths(o.federation);
+        const running = await startAggregator({
+          host: o.host,
+          port: o.port,
+          dataDir: o.dataDir,
+          databaseUrl: o.databaseUrl,
+          tlsDir: o.insecureTransport ? undefined : (o.tlsDir ?? paths.pkiDir),
+          insecureTransport: Boolean(o.insecureTransport),
+          trustFile: o.trust ?? paths.trustFile,
+          authorityDir: o.authorityDir ?? paths.authorityDir,
+        });
+        await runUntilSignalled(
+          {
+            service: 'aggregator',
+            address: running.address,
+            database: running.databaseKind,
+            enclaveMeasurement: running.enclaveMeasurement,
+          },
+          () => running.close(),
+        );
+      },
+    );
 
   program
     .command('gateway')
@@ -33,16 +73,31 @@ export function registerServiceCommands(program: Command): void {
       '--aggregator <host:port>',
       'the aggregator (default: COHORT_AGGREGATOR_URL, else 127.0.0.1:50051)',
     )
-    .action(async (o: { host: string; port: number; aggregator?: string }) => {
-      const { readEnvironment } = await import('@cohort/config');
-      const { startGateway } = await import('../../../gateway/src/bootstrap.js');
-      const running = await startGateway({
-        host: o.host,
-        port: o.port,
-        aggregatorUrl: o.aggregator ?? readEnvironment().aggregatorUrl ?? '127.0.0.1:50051',
-      });
-      await runUntilSignalled({ service: 'gateway', url: running.url }, () => running.close());
-    });
+    .option('--federation <dir>', 'the files of `cohort init`', '.cohort/federation')
+    .option('--tls-dir <dir>', 'ca.crt, gateway.crt, gateway.key (default: <federation>/pki)')
+    .option('--insecure-transport', 'plaintext gRPC to the aggregator (development machines only)')
+    .action(
+      async (o: {
+        host: string;
+        port: number;
+        aggregator?: string;
+        federation: string;
+        tlsDir?: string;
+        insecureTransport?: boolean;
+      }) => {
+        const { readEnvironment } = await import('@cohort/config');
+        const { federationPaths } = await import('../federation-init.js');
+        const { startGateway } = await import('../../../gateway/src/bootstrap.js');
+        const running = await startGateway({
+          host: o.host,
+          port: o.port,
+          aggregatorUrl: o.aggregator ?? readEnvironment().aggregatorUrl ?? '127.0.0.1:50051',
+          tlsDir: o.insecureTransport ? undefined : (o.tlsDir ?? federationPaths(o.federation).pkiDir),
+          insecureTransport: Boolean(o.insecureTransport),
+        });
+        await runUntilSignalled({ service: 'gateway', url: running.url }, () => running.close());
+      },
+    );
 
   program
     .command('silo')
@@ -51,13 +106,28 @@ export function registerServiceCommands(program: Command): void {
     .description('start a silo agent (outbound connections only)')
     .requiredOption('--config <file>', 'the silo configuration (JSON)')
     .option('--aggregator <host:port>', 'overrides aggregatorUrl of the configuration')
-    .action(async (o: { config: string; aggregator?: string }) => {
-      const { SiloConfig } = await import('../../../silo-agent/src/config.js');
-      const { startSilo } = await import('../../../silo-agent/src/bootstrap.js');
-      const config = await SiloConfig.load(o.config, { aggregatorUrl: o.aggregator });
-      const running = await startSilo(config);
-      await runUntilSignalled({ service: 'silo', siloId: running.siloId, backend: running.backend }, () =>
-        running.close(),
-      );
-    });
+    .option('--join-token <token>', 'the one-time token from `cohort silo invite` (first start only)')
+    .option('--insecure-transport', 'plaintext gRPC (development machines only)')
+    .action(
+      async (o: { config: string; aggregator?: string; joinToken?: string; insecureTransport?: boolean }) => {
+        const { SiloConfig } = await import('../../../silo-agent/src/config.js');
+        const { startSilo } = await import('../../../silo-agent/src/bootstrap.js');
+        const config = await SiloConfig.load(o.config, {
+          aggregatorUrl: o.aggregator,
+          joinToken: o.joinToken,
+          insecureTransport: o.insecureTransport,
+        });
+        const running = await startSilo(config);
+        await runUntilSignalled(
+          {
+            service: 'silo',
+            siloId: running.siloId,
+            backend: running.backend,
+            keyFingerprint: running.keyFingerprint,
+            agentMeasurement: running.agentMeasurement,
+          },
+          () => running.close(),
+        );
+      },
+    );
 }

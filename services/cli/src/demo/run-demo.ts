@@ -7,6 +7,8 @@ import { SiloConfig } from '../../../silo-agent/src/config.js';
 import { CliError } from '../output.js';
 import { GatewayClient } from '../gateway-client.js';
 import { freePort, startService, type ServiceProcess } from './processes.js';
+import { initFederation } from '../federation-init.js';
+import { writeDemoSiloConfig } from './silo-configs.js';
 import { RoundProgress } from './progress.js';
 import { evaluateOn, loadSiloData, pooledBaseline, summarise, type MetricSummary } from './evaluation.js';
 
@@ -57,42 +59,75 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     const [aggregatorPort, gatewayPort] = [await freePort(), await freePort()];
     const aggregatorUrl = `127.0.0.1:${aggregatorPort}`;
+    const federation = await initFederation(join(home, 'federation'));
     say(
       options.quiet,
-      `Starting the aggregator on ${aggregatorUrl} (embedded PostgreSQL in ${home}/aggregator)…`,
+      `Federation created in ${federation.dir}: local CA, mTLS certificates, INSECURE-DEV attestation authority`,
+    );
+    say(
+      options.quiet,
+      `Starting the aggregator on ${aggregatorUrl} (embedded PostgreSQL in ${home}/aggregator; enclave ${federation.enclaveMeasurement.slice(0, 16)}…)`,
     );
     const aggregator = await startService(
       'aggregator',
-      ['aggregator', 'start', '--port', String(aggregatorPort), '--data-dir', join(home, 'aggregator')],
+      [
+        'aggregator',
+        'start',
+        '--port',
+        String(aggregatorPort),
+        '--data-dir',
+        join(home, 'aggregator'),
+        '--federation',
+        federation.dir,
+      ],
       { logFile: join(logs, 'aggregator.log') },
     );
     services.push(aggregator);
-    say(options.quiet, `Starting the gateway and four silo agents (${DEMO_SILOS.join(', ')})…`);
-    const started = await Promise.all([
-      startService(
+    services.push(
+      await startService(
         'gateway',
-        ['gateway', 'start', '--port', String(gatewayPort), '--aggregator', aggregatorUrl],
-        {
-          logFile: join(logs, 'gateway.log'),
-        },
+        [
+          'gateway',
+          'start',
+          '--port',
+          String(gatewayPort),
+          '--aggregator',
+          aggregatorUrl,
+          '--federation',
+          federation.dir,
+        ],
+        { logFile: join(logs, 'gateway.log') },
       ),
-      ...DEMO_SILOS.map((silo) =>
-        startService(
-          `silo ${silo}`,
-          [
-            'silo',
-            'start',
-            '--config',
-            join(EXAMPLES_DIR, `silo-${silo}.json`),
-            '--aggregator',
-            aggregatorUrl,
-          ],
-          { logFile: join(logs, `silo-${silo}.log`) },
-        ),
-      ),
-    ]);
-    services.push(...started);
+    );
     const gateway = new GatewayClient(`http://127.0.0.1:${gatewayPort}`);
+    say(
+      options.quiet,
+      `Inviting and starting four silo agents (${DEMO_SILOS.join(', ')}); each enrols with its join token…`,
+    );
+    const siloConfigs = await Promise.all(
+      DEMO_SILOS.map((silo) => writeDemoSiloConfig(EXAMPLES_DIR, silo, federation, home)),
+    );
+    const invitations = await Promise.all(DEMO_SILOS.map((silo) => gateway.inviteSilo(silo)));
+    services.push(
+      ...(await Promise.all(
+        DEMO_SILOS.map((silo, i) =>
+          startService(
+            `silo ${silo}`,
+            [
+              'silo',
+              'start',
+              '--config',
+              siloConfigs[i],
+              '--aggregator',
+              aggregatorUrl,
+              '--join-token',
+              invitations[i].joinToken,
+            ],
+            { logFile: join(logs, `silo-${silo}.log`) },
+          ),
+        ),
+      )),
+    );
     await waitForSilos(gateway, DEMO_SILOS.length);
 
     const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8')) as Record<
@@ -124,9 +159,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const { weights } = await gateway.downloadModel(job.jobId);
     await initTensorflow();
-    const configs = await Promise.all(
-      DEMO_SILOS.map((s) => SiloConfig.load(join(EXAMPLES_DIR, `silo-${s}.json`), { aggregatorUrl })),
-    );
+    const configs = await Promise.all(siloConfigs.map((path) => SiloConfig.load(path, { aggregatorUrl })));
     const data = await loadSiloData(configs, job.spec!);
     const federated = await evaluateOn(job.spec!, unpackFloat32(weights), data);
     const pooled = await evaluateOn(job.spec!, await pooledBaseline(job.spec!, data), data);

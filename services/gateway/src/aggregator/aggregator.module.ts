@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { credentials } from '@grpc/grpc-js';
+import { channelCredentials } from '@cohort/pki';
 import {
   COHORT_V1_PACKAGE_NAME,
   GRPC_CHANNEL_OPTIONS,
@@ -27,8 +28,8 @@ import { JobsClient } from './jobs.client.js';
             loader: PROTO_LOADER_OPTIONS,
             // A copy: the Nest client writes its own size limits into the object it is given.
             channelOptions: { ...GRPC_CHANNEL_OPTIONS },
-            // Insecure until the mTLS issue lands; the gateway binds to loopback by default meanwhile.
-            credentials: credentials.createInsecure(),
+            // mTLS: the aggregator answers the JobsService only for the gateway's certificate.
+            credentials: config.tls ? channelCredentials(config.tls) : credentials.createInsecure(),
           },
         }),
       },

@@ -1,0 +1,172 @@
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createMeanAccumulator, type MeanAccumulator } from '@cohort/aggregation';
+import { unpackFloat32 } from '@cohort/protocol';
+import { ed25519Jwk, x25519Jwk } from '@cohort/attestation';
+import { signReceipt } from '@cohort/identity';
+import { SEALING_SCHEME, generateSealingKeyPair, open, updateAad, type SealingKeyPair } from '@cohort/sealing';
+import type { EnclaveDescription } from './enclave-protocol.js';
+
+export class EnclaveError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EnclaveError';
+  }
+}
+
+/** Turns the enclave's evidence into a signed attestation token (a plug-in: insecure-dev here, a TEE service in production). */
+export interface Attester {
+  readonly name: string;
+  readonly insecureDev: boolean;
+  issue(
+    evidence: { measurement: string; component: string; nonce: Uint8Array; boundKey: object; extraKeys: Record<string, object> },
+    audience: string,
+  ): Promise<string>;
+}
+
+interface OpenRound {
+  parameterCount: number;
+  accumulator: MeanAccumulator;
+  accepted: Set<string>;
+}
+
+export const ENCLAVE_COMPONENT = 'cohort-aggregation-enclave';
+
+/**
+ * Everything the enclave does, behind the message interface of enclave-protocol.ts: its keys are generated
+ * here and never leave; sealed updates are opened, checked and folded into the round's mean here, and only
+ * that mean is released.
+ */
+export class EnclaveCore {
+  private readonly rounds = new Map<string, OpenRound>();
+
+  private constructor(
+    private readonly measurement: string,
+    private readonly sealingKeys: SealingKeyPair,
+    private readonly signingKey: KeyObject,
+    private readonly signingPublicRaw: Buffer,
+    private readonly attester: Attester,
+  ) {}
+
+  static async create(measurement: string, attester: Attester): Promise<EnclaveCore> {
+    const sealingKeys = await generateSealingKeyPair();
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const jwk = publicKey.export({ format: 'jwk' });
+    const signingPublicRaw = Buffer.from(jwk.x ?? '', 'base64url');
+    return new EnclaveCore(measurement, sealingKeys, privateKey, signingPublicRaw, attester);
+  }
+
+  describe(): EnclaveDescription {
+    return {
+      measurement: this.measurement,
+      component: ENCLAVE_COMPONENT,
+      hpkePublicKey: this.sealingKeys.publicKeyRaw,
+      signingPublicKey: this.signingPublicRaw,
+      sealing: SEALING_SCHEME,
+      verifier: this.attester.name,
+      insecureDev: this.attester.insecureDev,
+    };
+  }
+
+  async attest(nonce: Uint8Array, audience: string): Promise<string> {
+    if (nonce.byteLength < 16 || nonce.byteLength > 64) {
+      throw new EnclaveError('ATTESTATION_NONCE_INVALID', `an attestation nonce must be 16-64 bytes, got ${nonce.byteLength}`);
+    }
+    return this.attester.issue(
+      {
+        measurement: this.measurement,
+        component: ENCLAVE_COMPONENT,
+        nonce,
+        boundKey: x25519Jwk(this.sealingKeys.publicKeyRaw),
+        extraKeys: { signing: ed25519Jwk(this.signingPublicRaw) },
+      },
+      audience,
+    );
+  }
+
+  openRound(jobId: string, round: number, parameterCount: number): void {
+    this.rounds.set(key(jobId, round), {
+      parameterCount,
+      accumulator: createMeanAccumulator(parameterCount),
+      accepted: new Set(),
+    });
+  }
+
+  /** Opens a sealed update, checks it against the model, folds it in, and signs a receipt for the silo. */
+  async addUpdate(u: {
+    jobId: string;
+    round: number;
+    siloId: string;
+    exampleCount: number;
+    sealed: Uint8Array;
+    payloadSha256: Uint8Array;
+  }): Promise<{ receipt: string; receivedAtUnixMs: number; accepted: number }> {
+    const open_ = this.rounds.get(key(u.jobId, u.round));
+    if (!open_) throw new EnclaveError('ROUND_NOT_OPEN', `round ${u.round} of job ${u.jobId} is not open in the enclave`);
+    if (open_.accepted.has(u.siloId)) {
+      throw new EnclaveError('UPDATE_DUPLICATE', `silo ${u.siloId} already delivered round ${u.round}`);
+    }
+    const digest = createHash('sha256').update(u.sealed).digest();
+    if (!digest.equals(Buffer.from(u.payloadSha256))) {
+      throw new EnclaveError('UPDATE_DIGEST_MISMATCH', 'the sealed payload does not match its signed digest');
+    }
+    let plaintext: Buffer;
+    try {
+      plaintext = await open(this.sealingKeys, u.sealed, updateAad(u));
+    } catch (err) {
+      throw new EnclaveError(
+        'UPDATE_OPEN_FAILED',
+        `the sealed update from silo ${u.siloId} cannot be opened (tampered, or sealed to another key): ${(err as Error).message}`,
+      );
+    }
+    try {
+      const expected = open_.parameterCount * 4;
+      if (plaintext.byteLength !== expected) {
+        throw new EnclaveError(
+          'UPDATE_SIZE_MISMATCH',
+          `the update has ${plaintext.byteLength / 4} values; the model has ${open_.parameterCount} parameters`,
+        );
+      }
+      const delta = unpackFloat32(plaintext);
+      for (let i = 0; i < delta.length; i++) {
+        if (!Number.isFinite(delta[i])) {
+          throw new EnclaveError('UPDATE_NON_FINITE', `the update from silo ${u.siloId} has a non-finite value at ${i}`);
+        }
+      }
+      open_.accumulator.add(delta, u.exampleCount);
+      delta.fill(0);
+    } finally {
+      plaintext.fill(0);
+    }
+    open_.accepted.add(u.siloId);
+    const receivedAtUnixMs = Date.now();
+    const receipt = await signReceipt(this.signingKey, {
+      jobId: u.jobId,
+      round: u.round,
+      siloId: u.siloId,
+      payloadSha256: u.payloadSha256,
+      receivedAtUnixMs,
+    });
+    return { receipt, receivedAtUnixMs, accepted: open_.accepted.size };
+  }
+
+  /** Releases the round's aggregate and forgets the round. */
+  release(jobId: string, round: number): { mean: Uint8Array; updates: number } {
+    const open_ = this.rounds.get(key(jobId, round));
+    if (!open_) throw new EnclaveError('ROUND_NOT_OPEN', `round ${round} of job ${jobId} is not open in the enclave`);
+    if (open_.accepted.size === 0) throw new EnclaveError('ROUND_EMPTY', `round ${round} of job ${jobId} has no updates`);
+    this.rounds.delete(key(jobId, round));
+    const mean = open_.accumulator.result();
+    return { mean: new Uint8Array(mean.buffer, mean.byteOffset, mean.byteLength), updates: open_.accepted.size };
+  }
+
+  discard(jobId: string, round: number): boolean {
+    return this.rounds.delete(key(jobId, round));
+  }
+}
+
+function key(jobId: string, round: number): string {
+  return `${jobId}#${round}`;
+}

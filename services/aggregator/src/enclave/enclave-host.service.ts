@@ -1,0 +1,69 @@
+import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import { EnclaveCallError, type EnclaveClient } from './enclave.client.js';
+import type { EnclaveDescription, EnclaveReplies } from './enclave-protocol.js';
+
+/** Enclave refusals that mean the update itself is bad, mapped to the codes silos and operators see. */
+const UPDATE_ERRORS: Record<string, AggregatorErrorCode> = {
+  UPDATE_OPEN_FAILED: AggregatorErrorCode.UPDATE_OPEN_FAILED,
+  UPDATE_SIZE_MISMATCH: AggregatorErrorCode.UPDATE_SIZE_MISMATCH,
+  UPDATE_NON_FINITE: AggregatorErrorCode.UPDATE_NON_FINITE,
+  UPDATE_DUPLICATE: AggregatorErrorCode.UPDATE_DUPLICATE,
+  UPDATE_DIGEST_MISMATCH: AggregatorErrorCode.UPDATE_DIGEST_MISMATCH,
+  ROUND_NOT_OPEN: AggregatorErrorCode.UPDATE_WRONG_ROUND,
+};
+
+/** The aggregator host's typed view of the enclave process (a Nest provider around EnclaveClient). */
+export class EnclaveHost {
+  constructor(private readonly client: EnclaveClient) {}
+
+  get description(): EnclaveDescription {
+    return this.client.description;
+  }
+
+  attest(nonce: Uint8Array, audience: string): Promise<string> {
+    return this.wrap(this.client.call({ type: 'attest', nonce, audience })).then((r) => r.token);
+  }
+
+  async openRound(jobId: string, round: number, parameterCount: number): Promise<void> {
+    await this.wrap(this.client.call({ type: 'open-round', jobId, round, parameterCount }));
+  }
+
+  addUpdate(u: {
+    jobId: string;
+    round: number;
+    siloId: string;
+    exampleCount: number;
+    sealed: Uint8Array;
+    payloadSha256: Uint8Array;
+  }): Promise<EnclaveReplies['add-update']> {
+    return this.wrap(this.client.call({ type: 'add-update', ...u }));
+  }
+
+  /** The round's weighted mean: the only value derived from updates that leaves the enclave. */
+  async release(jobId: string, round: number): Promise<Float32Array> {
+    const r = await this.wrap(this.client.call({ type: 'release', jobId, round }));
+    const copy = new Uint8Array(r.mean);
+    return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+  }
+
+  async discard(jobId: string, round: number): Promise<void> {
+    await this.wrap(this.client.call({ type: 'discard-round', jobId, round }));
+  }
+
+  stop(): Promise<void> {
+    return this.client.stop();
+  }
+
+  private async wrap<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof EnclaveCallError) {
+        const code = UPDATE_ERRORS[err.code];
+        if (code) throw new AggregatorException(code, err.message);
+        throw new AggregatorException(AggregatorErrorCode.ENCLAVE_UNAVAILABLE, `the enclave refused: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+}

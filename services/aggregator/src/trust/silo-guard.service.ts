@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import { publicKeyFromRaw } from '@cohort/identity';
+import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import { LOGGER } from '../common/logger.provider.js';
+import { AggregatorConfig } from '../config.js';
+import { SiloRepository, type SiloRow } from '../federation/silo.repository.js';
+import { peerCommonName, type CallLike } from './peer.js';
+
+export const SILO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export interface TrustedSilo extends SiloRow {
+  key: KeyObject;
+}
+
+/** Every silo message passes here: an enrolled, unrevoked silo, speaking over its own mTLS certificate. */
+@Injectable()
+export class SiloGuard {
+  private readonly keys = new Map<string, KeyObject>();
+
+  constructor(
+    private readonly silos: SiloRepository,
+    private readonly config: AggregatorConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Status is read from the database on every message, so a revocation applies from the next message on. */
+  async require(siloId: string, call: CallLike, action: string): Promise<TrustedSilo> {
+    const refuse = (code: AggregatorErrorCode, message: string): AggregatorException => {
+      this.log.warn({ audit: true, siloId, action, code, reason: message }, 'silo refused');
+      return new AggregatorException(code, message);
+    };
+    if (!SILO_NAME_PATTERN.test(siloId)) {
+      throw refuse(AggregatorErrorCode.SILO_NAME_INVALID, `silo id ${JSON.stringify(siloId)} is not a valid silo name`);
+    }
+    if (this.config.tls) {
+      const cn = peerCommonName(call);
+      if (cn !== siloId) {
+        throw refuse(
+          AggregatorErrorCode.SILO_CERT_MISMATCH,
+          cn
+            ? `the client certificate is for "${cn}", not for silo "${siloId}"`
+            : `silo "${siloId}" did not present a client certificate signed by the federation's CA`,
+        );
+      }
+    }
+    const silo = await this.silos.get(siloId);
+    if (!silo || silo.status === 'invited' || !silo.publicKey || !silo.keyFingerprint) {
+      throw refuse(AggregatorErrorCode.SILO_NOT_ENROLLED, `silo "${siloId}" is not enrolled`);
+    }
+    if (silo.status === 'revoked') throw refuse(AggregatorErrorCode.SILO_REVOKED, `silo "${siloId}" has been revoked`);
+    let key = this.keys.get(silo.keyFingerprint);
+    if (!key) {
+      key = publicKeyFromRaw(silo.publicKey);
+      this.keys.set(silo.keyFingerprint, key);
+    }
+    return { ...silo, key };
+  }
+}

@@ -1,0 +1,1 @@
+export const SILO_IDENTITY = Symbol('SILO_IDENTITY');
