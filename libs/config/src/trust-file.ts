@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { ConfigurationError } from './environment.js';
 import { describeIssues } from './config-file.js';
 
-const hexDigest = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/, { error: 'a measurement is 64 lowercase hex digits (SHA-256)' });
+// SHA-256 (ours; Google's image digests as sha256:<hex>) or SHA-384 (SEV-SNP launch digests, TDX MRTD).
+const hexDigest = z.string().regex(/^(sha256:)?([0-9a-f]{64}|[0-9a-f]{96})$/, {
+  error: 'a measurement is 64 or 96 lowercase hex digits (SHA-256 or SHA-384), optionally prefixed "sha256:"',
+});
 
 export const verifierSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('insecure-dev'), jwksFile: z.string().min(1) }),

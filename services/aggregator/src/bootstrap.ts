@@ -64,7 +64,12 @@ export async function startAggregator(options: AggregatorOptions): Promise<Runni
     app.useGlobalFilters(new GrpcExceptionFilter(log));
     await app.listen();
     log.info(
-      { address: config.address, database: db.kind, tls: Boolean(config.tls), enclave: enclave.description.measurement },
+      {
+        address: config.address,
+        database: db.kind,
+        tls: Boolean(config.tls),
+        enclave: enclave.description.measurement,
+      },
       'aggregator listening',
     );
     return {

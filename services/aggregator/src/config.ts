@@ -54,7 +54,9 @@ export class AggregatorConfig {
     const env = readEnvironment();
     const parsed = schema.safeParse({ ...options, databaseUrl: options.databaseUrl ?? env.databaseUrl });
     if (!parsed.success) {
-      throw new ConfigurationError(`invalid aggregator configuration: ${describeIssues(parsed.error.issues).join('; ')}`);
+      throw new ConfigurationError(
+        `invalid aggregator configuration: ${describeIssues(parsed.error.issues).join('; ')}`,
+      );
     }
     const c = parsed.data;
     if (!c.tlsDir && !c.insecureTransport) {
@@ -65,7 +67,11 @@ export class AggregatorConfig {
     let tls: TlsFiles | undefined;
     if (c.tlsDir) {
       const dir = resolve(c.tlsDir);
-      tls = { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'aggregator.crt'), keyFile: join(dir, 'aggregator.key') };
+      tls = {
+        caFile: join(dir, 'ca.crt'),
+        certFile: join(dir, 'aggregator.crt'),
+        keyFile: join(dir, 'aggregator.key'),
+      };
       for (const f of Object.values(tls)) {
         if (!existsSync(f)) throw new ConfigurationError(`TLS file ${f} is missing (run \`cohort init\`)`);
       }

@@ -18,7 +18,9 @@ describe('GatewayConfig', () => {
   });
 
   it('takes the aggregator from options before the environment, and the default last', () => {
-    expect(GatewayConfig.from({ aggregatorUrl: 'agg:1', insecureTransport: true }).aggregatorUrl).toBe('agg:1');
+    expect(GatewayConfig.from({ aggregatorUrl: 'agg:1', insecureTransport: true }).aggregatorUrl).toBe(
+      'agg:1',
+    );
     expect(GatewayConfig.from({ insecureTransport: true }).aggregatorUrl).toBe(
       readEnvironment().aggregatorUrl ?? DEFAULT_AGGREGATOR_URL,
     );

@@ -716,7 +716,12 @@ describe('gateway against a fake aggregator', () => {
 
     it('serves a model that tf.loadLayersModel loads with the released weights (real TensorFlow.js export)', async () => {
       const tf = await import('@tensorflow/tfjs');
-      const real = await startGateway({ aggregatorUrl: fake.url, port: 0, logLevel: 'silent', insecureTransport: true });
+      const real = await startGateway({
+        aggregatorUrl: fake.url,
+        port: 0,
+        logLevel: 'silent',
+        insecureTransport: true,
+      });
       try {
         aggregator.model = modelChunks(packFloat32(weights));
         const model = await tf.loadLayersModel(

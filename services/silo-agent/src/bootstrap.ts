@@ -48,7 +48,11 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
       client,
       identity,
       tokens,
-      enclavePolicy: { audience: trust.audience, policy: trust.enclave, verifier: await createVerifier(trust.enclave.verifier) },
+      enclavePolicy: {
+        audience: trust.audience,
+        policy: trust.enclave,
+        verifier: await createVerifier(trust.enclave.verifier),
+      },
       log,
     }),
     { logger: false },
@@ -63,7 +67,12 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
   const session = app.get(SessionService);
   session.start();
   log.info(
-    { siloId: config.siloId, aggregator: config.aggregatorUrl, backend, agentMeasurement: tokens.measurement },
+    {
+      siloId: config.siloId,
+      aggregator: config.aggregatorUrl,
+      backend,
+      agentMeasurement: tokens.measurement,
+    },
     'silo agent started',
   );
   return {

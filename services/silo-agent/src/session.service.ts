@@ -8,6 +8,7 @@ import { FEDERATION_CLIENT } from './federation-client.js';
 import { LOGGER } from './logger.provider.js';
 import { TaskHandler } from './task-handler.service.js';
 import { AGENT_TOKENS, type AgentTokens } from './trust/agent-token.js';
+import { EnclaveTrust } from './trust/enclave-trust.service.js';
 
 const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
@@ -28,6 +29,7 @@ export class SessionService implements OnApplicationShutdown {
     private readonly tasks: TaskHandler,
     @Inject(FEDERATION_CLIENT) private readonly federation: FederationServiceClient,
     @Inject(AGENT_TOKENS) private readonly tokens: AgentTokens,
+    private readonly enclave: EnclaveTrust,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -85,6 +87,8 @@ export class SessionService implements OnApplicationShutdown {
 
   private onConnected(): void {
     this.backoff = MIN_BACKOFF_MS;
+    // A new session may mean a restarted aggregator with a new enclave: verify it again before sealing to it.
+    this.enclave.forget();
     this.log.info(
       { siloId: this.config.siloId, aggregator: this.config.aggregatorUrl },
       'connected to the aggregator',

@@ -13,9 +13,9 @@ import {
   type Task,
   type UpdateChunk,
 } from '@cohort/protocol';
-import { deriveSeed } from '@cohort/model';
+import { deriveSeed, initialWeights } from '@cohort/model';
 import { signDecision, signUpdate, verifyReceipt, type SiloIdentity } from '@cohort/identity';
-import { SEALING_SCHEME, seal, updateAad } from '@cohort/sealing';
+import { SEALING_SCHEME, generateSealingKeyPair, seal, updateAad } from '@cohort/sealing';
 import { binaryMetrics } from '@cohort/evaluation';
 import { evaluateModel, trainLocal } from '@cohort/training';
 import type { SiloDataset } from '@cohort/data';
@@ -103,22 +103,40 @@ export class TaskHandler {
     if (decision.accept && spec && dataset && this.config.policy.approval === 'manual') {
       // A person decides: the offer waits in the silo's state folder for `cohort silo approve|reject`.
       const approved = dataset;
-      await this.approvals.hold({ jobId: task.jobId, spec, submittedBy: task.submittedBy, checks: decision.reason }, (d: {
-        accept: boolean;
-        reason: string;
-      }) =>
-        this.decide(task.jobId, d.accept, d.reason, d.accept ? { spec, dataset: approved } : undefined),
+      await this.approvals.hold(
+        { jobId: task.jobId, spec, submittedBy: task.submittedBy, checks: decision.reason },
+        (d: { accept: boolean; reason: string }) =>
+          this.decide(task.jobId, d.accept, d.reason, d.accept ? { spec, dataset: approved } : undefined),
       );
       return;
     }
-    await this.decide(task.jobId, decision.accept, decision.reason, spec && dataset ? { spec, dataset } : undefined);
+    await this.decide(
+      task.jobId,
+      decision.accept,
+      decision.reason,
+      spec && dataset ? { spec, dataset } : undefined,
+    );
   }
 
   /** Sends a signed decision; only an accepted job's tasks ever reach training. */
-  private async decide(jobId: string, accept: boolean, reason: string, job: AcceptedJob | undefined): Promise<void> {
-    if (accept && job) this.accepted.set(jobId, job);
+  private async decide(
+    jobId: string,
+    accept: boolean,
+    reason: string,
+    job: AcceptedJob | undefined,
+  ): Promise<void> {
+    if (accept && job) {
+      this.accepted.set(jobId, job);
+      await this.warmUp(job);
+    }
     this.log.info({ audit: true, jobId, accept, reason }, 'decided on a job offer');
-    const signature = await signDecision(this.identity, { jobId, siloId: this.config.siloId, round: 0, accept, reason });
+    const signature = await signDecision(this.identity, {
+      jobId,
+      siloId: this.config.siloId,
+      round: 0,
+      accept,
+      reason,
+    });
     await firstValueFrom(
       this.federation.decide({ jobId, siloId: this.config.siloId, accept, reason, signature, round: 0 }),
     );
@@ -134,6 +152,9 @@ export class TaskHandler {
       return;
     }
     const { spec, dataset } = job;
+    // The enclave check runs while the model trains; its outcome is awaited before anything is sealed.
+    const attested = this.enclave.verifyFor(task.jobId, task.round);
+    attested.catch(() => undefined);
     const global = await this.globalModel(task, task.round - 1);
     const local = spec.local ?? { epochs: 1, batchSize: 32, learningRate: 0.1 };
     const result = await trainLocal(
@@ -150,7 +171,7 @@ export class TaskHandler {
     );
     let enclave: TrustedEnclave;
     try {
-      enclave = await this.enclave.verifyFor(task.jobId, task.round);
+      enclave = await attested;
     } catch (err) {
       if (!(err instanceof EnclaveRefused)) throw err;
       // Nothing is sent: the silo declines this round, signed, with the reason.
@@ -207,11 +228,54 @@ export class TaskHandler {
     );
   }
 
+  /**
+   * Runs each step of a round once on a handful of records, results discarded, so the first real round does not
+   * pay for compiling the model and the crypto code paths (it would otherwise be several times slower).
+   */
+  private async warmUp({ spec, dataset }: AcceptedJob): Promise<void> {
+    const model = spec.model ?? { template: 'logreg', hiddenUnits: [] };
+    const rows = Math.min(dataset.train.n, 16);
+    const d = dataset.train.d;
+    const sample = {
+      x: dataset.train.x.subarray(0, rows * d),
+      y: dataset.train.y.subarray(0, rows),
+      n: rows,
+      d,
+    };
+    const weights = initialWeights(model, d, spec.seed);
+    const trained = await trainLocal(model, d, weights, sample, {
+      epochs: 1,
+      batchSize: 8,
+      learningRate: 0.01,
+      seed: 1,
+    });
+    await evaluateModel(model, d, trained.weights, sample);
+    const scratch = await generateSealingKeyPair();
+    const claims = { jobId: 'warm-up', round: 1, siloId: this.config.siloId };
+    const sealed = await seal(scratch.publicKeyRaw, packFloat32(trained.delta), updateAad(claims));
+    await signUpdate(this.identity, {
+      ...claims,
+      nonce: Buffer.alloc(16),
+      payloadSha256: sha256(sealed),
+      exampleCount: rows,
+      sealing: SEALING_SCHEME,
+    });
+  }
+
   private async declineRound(task: Task, reason: string): Promise<void> {
-    const claims = { jobId: task.jobId, siloId: this.config.siloId, round: task.round, accept: false, reason };
+    const claims = {
+      jobId: task.jobId,
+      siloId: this.config.siloId,
+      round: task.round,
+      accept: false,
+      reason,
+    };
     const signature = await signDecision(this.identity, claims);
     await firstValueFrom(this.federation.decide({ ...claims, signature }));
-    this.log.warn({ audit: true, jobId: task.jobId, round: task.round, reason }, 'declined the round: nothing was sent');
+    this.log.warn(
+      { audit: true, jobId: task.jobId, round: task.round, reason },
+      'declined the round: nothing was sent',
+    );
   }
 
   private async evaluate(task: Task): Promise<void> {

@@ -61,7 +61,10 @@ export class EnclaveHost {
       if (err instanceof EnclaveCallError) {
         const code = UPDATE_ERRORS[err.code];
         if (code) throw new AggregatorException(code, err.message);
-        throw new AggregatorException(AggregatorErrorCode.ENCLAVE_UNAVAILABLE, `the enclave refused: ${err.message}`);
+        throw new AggregatorException(
+          AggregatorErrorCode.ENCLAVE_UNAVAILABLE,
+          `the enclave refused: ${err.message}`,
+        );
       }
       throw err;
     }

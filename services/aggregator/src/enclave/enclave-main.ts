@@ -28,10 +28,12 @@ async function main(): Promise<void> {
     await measureEnclave(),
     await createAttester(values.attester ?? 'insecure-dev', values['authority-dir']),
   );
-  // Requests are served strictly in order: a round's release can never overtake an update sent before it.
-  let queue = Promise.resolve();
+  // Requests run concurrently (opening a sealed update waits on crypto), but a round's release waits for every
+  // update to that round received before it, so it can never overtake one.
+  const inFlight = new Map<string, Set<Promise<unknown>>>();
+  const roundKey = (jobId: string, round: number): string => `${jobId}#${round}`;
   process.on('message', (raw: EnclaveMessage) => {
-    queue = queue.then(async () => {
+    void (async () => {
       try {
         const r = raw.request;
         switch (r.type) {
@@ -42,18 +44,32 @@ async function main(): Promise<void> {
           case 'open-round':
             core.openRound(r.jobId, r.round, r.parameterCount);
             return send({ id: raw.id, ok: true, reply: { opened: true } });
-          case 'add-update':
-            return send({ id: raw.id, ok: true, reply: await core.addUpdate(r) });
-          case 'release':
+          case 'add-update': {
+            const k = roundKey(r.jobId, r.round);
+            const pending = inFlight.get(k) ?? new Set<Promise<unknown>>();
+            inFlight.set(k, pending);
+            const work = core.addUpdate(r);
+            pending.add(work);
+            try {
+              return send({ id: raw.id, ok: true, reply: await work });
+            } finally {
+              pending.delete(work);
+            }
+          }
+          case 'release': {
+            await Promise.allSettled([...(inFlight.get(roundKey(r.jobId, r.round)) ?? [])]);
+            inFlight.delete(roundKey(r.jobId, r.round));
             return send({ id: raw.id, ok: true, reply: core.release(r.jobId, r.round) });
+          }
           case 'discard-round':
+            inFlight.delete(roundKey(r.jobId, r.round));
             return send({ id: raw.id, ok: true, reply: { discarded: core.discard(r.jobId, r.round) } });
         }
       } catch (err) {
         const code = err instanceof EnclaveError ? err.code : 'ENCLAVE_INTERNAL';
         send({ id: raw.id, ok: false, error: { code, message: (err as Error).message } });
       }
-    });
+    })();
   });
   process.on('disconnect', () => process.exit(0));
   send({ id: 0, ok: true, reply: core.describe() });

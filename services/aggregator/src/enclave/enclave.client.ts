@@ -2,7 +2,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { EnclaveDescription, EnclaveMessage, EnclaveReplies, EnclaveRequest, EnclaveResponse } from './enclave-protocol.js';
+import type {
+  EnclaveDescription,
+  EnclaveMessage,
+  EnclaveReplies,
+  EnclaveRequest,
+  EnclaveResponse,
+} from './enclave-protocol.js';
 
 export class EnclaveCallError extends Error {
   constructor(
@@ -38,7 +44,8 @@ export class EnclaveClient {
     });
     child.on('exit', (code) => {
       this.exited = true;
-      for (const w of this.pending.values()) w.reject(new EnclaveCallError('ENCLAVE_EXITED', `the enclave exited (${code})`));
+      for (const w of this.pending.values())
+        w.reject(new EnclaveCallError('ENCLAVE_EXITED', `the enclave exited (${code})`));
       this.pending.clear();
     });
   }
@@ -51,7 +58,8 @@ export class EnclaveClient {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const description = await new Promise<EnclaveDescription>((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`the enclave process exited (${code}) before it started`));
+      const onExit = (code: number | null): void =>
+        reject(new Error(`the enclave process exited (${code}) before it started`));
       child.once('exit', onExit);
       child.once('message', (m: EnclaveResponse) => {
         child.off('exit', onExit);
@@ -69,8 +77,11 @@ export class EnclaveClient {
     return new EnclaveClient(child, description);
   }
 
-  call<T extends EnclaveRequest['type']>(request: Extract<EnclaveRequest, { type: T }>): Promise<EnclaveReplies[T]> {
-    if (this.exited) return Promise.reject(new EnclaveCallError('ENCLAVE_EXITED', 'the enclave is not running'));
+  call<T extends EnclaveRequest['type']>(
+    request: Extract<EnclaveRequest, { type: T }>,
+  ): Promise<EnclaveReplies[T]> {
+    if (this.exited)
+      return Promise.reject(new EnclaveCallError('ENCLAVE_EXITED', 'the enclave is not running'));
     const id = this.nextId++;
     const message: EnclaveMessage = { id, request };
     return new Promise<EnclaveReplies[T]>((resolve, reject) => {

@@ -8,7 +8,7 @@ import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.e
 import { LOGGER } from '../common/logger.provider.js';
 import { AggregatorConfig } from '../config.js';
 import { AgentAttestation } from '../trust/agent-attestation.service.js';
-import { SILO_NAME_PATTERN } from '../trust/silo-guard.service.js';
+import { SILO_NAME_PATTERN, SiloGuard } from '../trust/silo-guard.service.js';
 import { TRUST, type AggregatorTrust } from '../trust/trust.provider.js';
 import { SiloRepository, type SiloRow } from './silo.repository.js';
 import { SiloSessions } from './silo-sessions.service.js';
@@ -16,12 +16,21 @@ import { SiloSessions } from './silo-sessions.service.js';
 const DEFAULT_INVITATION_TTL_SECONDS = 86_400;
 const MAX_INVITATION_TTL_SECONDS = 7 * 86_400;
 
-const refusals: Record<'unknown' | 'used' | 'expired' | 'wrong-silo' | 'revoked', [AggregatorErrorCode, string]> = {
+const refusals: Record<
+  'unknown' | 'used' | 'expired' | 'wrong-silo' | 'revoked',
+  [AggregatorErrorCode, string]
+> = {
   unknown: [AggregatorErrorCode.JOIN_TOKEN_UNKNOWN, 'the join token is not known to this federation'],
   used: [AggregatorErrorCode.JOIN_TOKEN_USED, 'the join token has already been used (tokens work once)'],
-  expired: [AggregatorErrorCode.JOIN_TOKEN_EXPIRED, 'the join token has expired; ask the site admin for a new one'],
+  expired: [
+    AggregatorErrorCode.JOIN_TOKEN_EXPIRED,
+    'the join token has expired; ask the site admin for a new one',
+  ],
   'wrong-silo': [AggregatorErrorCode.JOIN_TOKEN_WRONG_SILO, 'the join token was issued for another silo'],
-  revoked: [AggregatorErrorCode.SILO_REVOKED, 'this silo has been revoked and cannot enrol again under its name'],
+  revoked: [
+    AggregatorErrorCode.SILO_REVOKED,
+    'this silo has been revoked and cannot enrol again under its name',
+  ],
 };
 
 function refusal(kind: keyof typeof refusals): AggregatorException {
@@ -38,6 +47,7 @@ export class EnrolmentService {
     private readonly silos: SiloRepository,
     private readonly sessions: SiloSessions,
     private readonly agents: AgentAttestation,
+    private readonly guard: SiloGuard,
     private readonly config: AggregatorConfig,
     @Inject(TRUST) private readonly trust: AggregatorTrust,
     @Inject(LOGGER) private readonly log: Logger,
@@ -47,9 +57,11 @@ export class EnrolmentService {
     requireName(siloName);
     const ttl = ttlSeconds || DEFAULT_INVITATION_TTL_SECONDS;
     if (ttl < 60 || ttl > MAX_INVITATION_TTL_SECONDS) {
-      throw new AggregatorException(AggregatorErrorCode.ENROLMENT_INVALID, `ttl must be 60-${MAX_INVITATION_TTL_SECONDS} s`, [
-        { field: 'ttlSeconds', message: `must be 60-${MAX_INVITATION_TTL_SECONDS}` },
-      ]);
+      throw new AggregatorException(
+        AggregatorErrorCode.ENROLMENT_INVALID,
+        `ttl must be 60-${MAX_INVITATION_TTL_SECONDS} s`,
+        [{ field: 'ttlSeconds', message: `must be 60-${MAX_INVITATION_TTL_SECONDS}` }],
+      );
     }
     const existing = await this.silos.get(siloName);
     if (existing?.status === 'revoked') throw refusal('revoked');
@@ -60,8 +72,16 @@ export class EnrolmentService {
       );
     }
     const token = createJoinToken(siloName, ttl * 1000);
-    await this.silos.invite(siloName, token.tokenHash, new Date(token.expiresAtUnixMs), requestedBy || 'unknown');
-    this.log.info({ audit: true, siloName, by: requestedBy, expiresAt: token.expiresAtUnixMs }, 'silo invited');
+    await this.silos.invite(
+      siloName,
+      token.tokenHash,
+      new Date(token.expiresAtUnixMs),
+      requestedBy || 'unknown',
+    );
+    this.log.info(
+      { audit: true, siloName, by: requestedBy, expiresAt: token.expiresAtUnixMs },
+      'silo invited',
+    );
     return { siloName, joinToken: token.token, expiresAtUnixMs: token.expiresAtUnixMs };
   }
 
@@ -70,7 +90,10 @@ export class EnrolmentService {
     try {
       requireName(name);
       if (request.siloPublicKey?.byteLength !== 32) {
-        throw new AggregatorException(AggregatorErrorCode.ENROLMENT_INVALID, 'the identity key must be a 32-byte Ed25519 public key');
+        throw new AggregatorException(
+          AggregatorErrorCode.ENROLMENT_INVALID,
+          'the identity key must be a 32-byte Ed25519 public key',
+        );
       }
       publicKeyFromRaw(request.siloPublicKey);
       let tokenHash: string;
@@ -82,8 +105,14 @@ export class EnrolmentService {
       await this.agents.verify(name, request.agentAttestationToken, request.siloPublicKey);
       const certificatePem = await this.issueCertificate(name, request.tlsCsrPem);
       const fingerprint = fingerprintOf(request.siloPublicKey);
-      const refused = await this.silos.enrol(name, tokenHash, Buffer.from(request.siloPublicKey), fingerprint);
+      const refused = await this.silos.enrol(
+        name,
+        tokenHash,
+        Buffer.from(request.siloPublicKey),
+        fingerprint,
+      );
       if (refused) throw refusal(refused);
+      this.guard.invalidate(name);
       this.log.info({ audit: true, siloName: name, keyFingerprint: fingerprint }, 'silo enrolled');
       return {
         siloId: name,
@@ -92,7 +121,10 @@ export class EnrolmentService {
       };
     } catch (err) {
       if (err instanceof AggregatorException) {
-        this.log.warn({ audit: true, siloName: name, code: err.code, reason: err.message }, 'enrolment refused');
+        this.log.warn(
+          { audit: true, siloName: name, code: err.code, reason: err.message },
+          'enrolment refused',
+        );
       }
       throw err;
     }
@@ -101,7 +133,9 @@ export class EnrolmentService {
   async revoke(siloName: string, requestedBy: string, reason: string): Promise<SiloInfo> {
     requireName(siloName);
     const row = await this.silos.revoke(siloName, reason || `revoked by ${requestedBy || 'unknown'}`);
-    if (!row) throw new AggregatorException(AggregatorErrorCode.SILO_UNKNOWN, `no silo is named "${siloName}"`);
+    if (!row)
+      throw new AggregatorException(AggregatorErrorCode.SILO_UNKNOWN, `no silo is named "${siloName}"`);
+    this.guard.invalidate(siloName);
     this.sessions.close(siloName);
     this.log.warn({ audit: true, siloName, by: requestedBy, reason }, 'silo revoked');
     return this.info(row);
@@ -123,7 +157,10 @@ export class EnrolmentService {
   private async issueCertificate(name: string, csrPem: string): Promise<string> {
     if (!this.config.tls?.caKeyFile) return '';
     if (!csrPem) {
-      throw new AggregatorException(AggregatorErrorCode.ENROLMENT_INVALID, 'a certificate request (tlsCsrPem) is required');
+      throw new AggregatorException(
+        AggregatorErrorCode.ENROLMENT_INVALID,
+        'a certificate request (tlsCsrPem) is required',
+      );
     }
     this.ca ??= LocalCa.load(dirname(this.config.tls.caKeyFile));
     try {
@@ -142,7 +179,12 @@ function requireName(name: string): void {
     throw new AggregatorException(
       AggregatorErrorCode.SILO_NAME_INVALID,
       `silo name ${JSON.stringify(name)} is invalid (1-63 letters, digits, '.', '_' or '-')`,
-      [{ field: 'siloName', message: 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit' }],
+      [
+        {
+          field: 'siloName',
+          message: 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+        },
+      ],
     );
   }
 }

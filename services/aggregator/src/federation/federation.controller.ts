@@ -56,7 +56,11 @@ export class FederationController implements FederationServiceController {
     return from(this.federation.getModel(request, call)).pipe(mergeMap((chunks) => chunks));
   }
 
-  getEnclaveAttestation(request: GetEnclaveAttestationRequest, _m?: Metadata, call?: CallLike): Promise<EnclaveAttestation> {
+  getEnclaveAttestation(
+    request: GetEnclaveAttestationRequest,
+    _m?: Metadata,
+    call?: CallLike,
+  ): Promise<EnclaveAttestation> {
     return this.federation.enclaveAttestation(request, call);
   }
 }

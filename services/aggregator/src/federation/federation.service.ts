@@ -64,15 +64,30 @@ export class FederationService {
   }
 
   /** A fresh token for the silo's own nonce: the silo checks it before it seals anything to the enclave. */
-  async enclaveAttestation(request: GetEnclaveAttestationRequest, call?: CallLike): Promise<EnclaveAttestation> {
+  async enclaveAttestation(
+    request: GetEnclaveAttestationRequest,
+    call?: CallLike,
+  ): Promise<EnclaveAttestation> {
     await this.guard.require(request.siloId, call, 'attestation');
     const d = this.enclave.description;
     const token = await this.enclave.attest(request.nonce, this.trust.file.audience);
     this.log.info(
-      { audit: true, siloId: request.siloId, jobId: request.jobId, round: request.round, measurement: d.measurement, verifier: d.verifier },
+      {
+        audit: true,
+        siloId: request.siloId,
+        jobId: request.jobId,
+        round: request.round,
+        measurement: d.measurement,
+        verifier: d.verifier,
+      },
       'enclave attestation issued to a silo',
     );
-    return { token, hpkePublicKey: d.hpkePublicKey, signingPublicKey: d.signingPublicKey, verifier: d.verifier };
+    return {
+      token,
+      hpkePublicKey: d.hpkePublicKey,
+      signingPublicKey: d.signingPublicKey,
+      verifier: d.verifier,
+    };
   }
 
   async connect(request: ConnectRequest, call?: CallLike): Promise<Observable<Task>> {
@@ -89,7 +104,8 @@ export class FederationService {
     const silo = await this.guard.require(request.siloId, call, 'decide');
     const siloId = silo.siloId;
     const job = await this.jobs.get(request.jobId);
-    if (!job) throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
+    if (!job)
+      throw new AggregatorException(AggregatorErrorCode.JOB_NOT_FOUND, `job ${request.jobId} does not exist`);
     try {
       await verifyDecision(request.signature, silo.key, {
         jobId: request.jobId,
@@ -99,7 +115,10 @@ export class FederationService {
         reason: request.reason,
       });
     } catch (err) {
-      this.log.warn({ audit: true, siloId, jobId: job.id, reason: (err as Error).message }, 'decision signature refused');
+      this.log.warn(
+        { audit: true, siloId, jobId: job.id, reason: (err as Error).message },
+        'decision signature refused',
+      );
       throw new AggregatorException(
         AggregatorErrorCode.DECISION_SIGNATURE_INVALID,
         `the decision on job ${job.id} is not signed by silo ${siloId}'s enrolled key: ${(err as Error).message}`,
@@ -119,7 +138,9 @@ export class FederationService {
     const active = this.activeRounds.require(jobId, round);
     if (!active.isParticipant(siloId) || active.accepted.has(siloId)) return;
     active.drop(siloId);
-    await this.rounds.setUpdate(jobId, round, siloId, 'rejected', { reason: `declined by the silo: ${reason}` });
+    await this.rounds.setUpdate(jobId, round, siloId, 'rejected', {
+      reason: `declined by the silo: ${reason}`,
+    });
     this.log.warn({ audit: true, jobId, round, siloId, reason }, 'silo declined the round');
   }
 
@@ -259,7 +280,9 @@ export class FederationService {
     } catch (err) {
       const mismatch = err instanceof IdentityError && err.code === 'SIGNATURE_MISMATCH';
       throw new AggregatorException(
-        mismatch ? AggregatorErrorCode.UPDATE_SIGNATURE_MISMATCH : AggregatorErrorCode.UPDATE_SIGNATURE_INVALID,
+        mismatch
+          ? AggregatorErrorCode.UPDATE_SIGNATURE_MISMATCH
+          : AggregatorErrorCode.UPDATE_SIGNATURE_INVALID,
         `the update's signature does not verify under silo ${header.siloId}'s enrolled key: ${(err as Error).message}`,
       );
     }
@@ -280,6 +303,7 @@ export class FederationService {
       );
     }
     const active = this.activeRounds.require(header.jobId, header.round);
+    await active.ready;
     active.admit(header.siloId, header.nonce);
     active.inFlight.add(header.siloId);
     let result: { receipt: string; receivedAtUnixMs: number };
@@ -296,8 +320,9 @@ export class FederationService {
     } finally {
       active.inFlight.delete(header.siloId);
     }
-    active.markAccepted({ siloId: header.siloId, exampleCount: header.exampleCount, trainMs: header.trainMs });
-    await this.rounds.setUpdate(header.jobId, header.round, header.siloId, 'accepted', {
+    // Recorded with the round's aggregate (one transaction), not here: this is every upload's critical path.
+    active.markAccepted({
+      siloId: header.siloId,
       exampleCount: header.exampleCount,
       trainMs: header.trainMs,
     });

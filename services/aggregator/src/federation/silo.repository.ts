@@ -72,9 +72,10 @@ export class SiloRepository {
       if (token.usedAt) return 'used';
       if (token.expired) return 'expired';
       if (token.siloName !== siloName) return 'wrong-silo';
-      const silos = await tx.query<{ status: SiloStatus }>(`SELECT status FROM silos WHERE silo_id = $1 FOR UPDATE`, [
-        siloName,
-      ]);
+      const silos = await tx.query<{ status: SiloStatus }>(
+        `SELECT status FROM silos WHERE silo_id = $1 FOR UPDATE`,
+        [siloName],
+      );
       if (silos[0]?.status === 'revoked') return 'revoked';
       await tx.query(`UPDATE join_tokens SET used_at = now() WHERE token_hash = $1`, [tokenHash]);
       await tx.query(

@@ -51,7 +51,9 @@ export class JobsController implements JobsServiceController {
   }
 
   watchJob(request: WatchJobRequest, _m?: Metadata, call?: CallLike): Observable<JobEvent> {
-    return defer(() => from(this.gateway.run(call, async () => this.jobs.watch(request)))).pipe(mergeMap((e) => e));
+    return defer(() => from(this.gateway.run(call, async () => this.jobs.watch(request)))).pipe(
+      mergeMap((e) => e),
+    );
   }
 
   downloadModel(request: DownloadModelRequest, _m?: Metadata, call?: CallLike): Observable<ModelChunk> {

@@ -19,6 +19,10 @@ export class ActiveRound {
   readonly nonces = new Map<string, Buffer>();
   readonly accepted = new Map<string, AcceptedUpdate>();
   readonly metrics = new Map<string, Metrics>();
+  /** Silos whose upload is being handed to the enclave: a second upload meanwhile is a replay. */
+  readonly inFlight = new Set<string>();
+  /** Settles once the round is recorded and open in the enclave; uploads are processed only after. */
+  ready: Promise<void> = Promise.resolve();
   private readonly expected: Set<string>;
   private wake: (() => void) | undefined;
 
@@ -74,9 +78,6 @@ export class ActiveRound {
     this.accepted.set(update.siloId, update);
     this.notify();
   }
-
-  /** A silo whose upload is being handed to the enclave: a second upload in parallel is a replay. */
-  readonly inFlight = new Set<string>();
 
   /** A participant that disconnected or declined is no longer waited for. */
   drop(siloId: string): void {

@@ -41,6 +41,11 @@ interface GlobalModel {
   sha256: Buffer;
 }
 
+/** Lets the event loop flush pending socket writes (tasks to silos) before CPU-bound database work. */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Small models ride along with the task (one chunk at most); larger ones are fetched with GetModel. */
 function inline(bytes: Buffer): Buffer {
   return bytes.byteLength <= MAX_CHUNK_BYTES ? bytes : Buffer.alloc(0);
@@ -122,10 +127,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         this.events.emit({ jobId, type: 'status', message: 'running' });
       } else {
         participants = (await this.jobs.listDecisions(jobId)).filter((d) => d.accept).map((d) => d.siloId);
+        await this.rounds.closeInterruptedEvaluations(jobId);
         this.log.info({ jobId }, 'resuming job after a restart');
       }
 
-      const last = await this.rounds.lastCompletedRound(jobId);
+      const last = await this.rounds.lastAggregatedRound(jobId);
       const stored = await this.models.get(jobId, last);
       if (!stored) throw new JobFailure(`the global model of round ${last} is missing from the database`);
       let model = { weights: unpackFloat32(stored.weights), bytes: stored.weights, sha256: stored.sha256 };
@@ -224,8 +230,6 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     const active = new ActiveRound(jobId, round, p, participants);
     const started = Date.now();
-    await this.rounds.start(jobId, round, participants);
-    await this.enclave.openRound(jobId, round, p);
     this.activeRounds.set(active);
     const onDisconnect = (siloId: string): void => active.drop(siloId);
     this.sessions.events.on('disconnected', onDisconnect);
@@ -241,6 +245,15 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         });
         if (!sent) active.drop(siloId);
       }
+      // The tasks go out first; recording the round and opening it in the enclave overlap with the silos'
+      // training (PGlite's work holds this thread, so it must not delay the tasks). Uploads wait for both.
+      await yieldToIo();
+      active.ready = Promise.all([
+        this.rounds.start(jobId, round, participants),
+        this.enclave.openRound(jobId, round, p),
+      ]).then(() => undefined);
+      active.ready.catch(() => undefined);
+      await active.ready;
       await active.waitUntil(() => active.trainingComplete, started + spec.roundTimeoutMs, abort);
       if (abort.aborted) return this.interrupted(jobId, round, started);
       active.phase = 'evaluating';
@@ -271,12 +284,16 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       );
       const bytes = packFloat32(next.weights);
       const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
-      await this.rounds.recordAggregate(
+      const recording = this.rounds.recordAggregate(
         jobId,
         round,
         { weights: bytes, sha256: model.sha256 },
         encodeOptimizerState(next.state),
+        [...active.accepted.values()],
       );
+      recording.catch(() => undefined);
+      // A model too large to ride with the task is fetched from the database, so it must be stored first.
+      if (inline(bytes).byteLength === 0) await recording;
       const trainedMs = Date.now() - started;
 
       const evaluators = [...active.accepted.keys()];
@@ -288,6 +305,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
           deadlineUnixMs: Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
         });
       }
+      await yieldToIo();
+      await recording;
       await active.waitUntil(
         () => active.evaluationComplete,
         Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
@@ -313,7 +332,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       return { model, state: next.state };
     } finally {
       this.sessions.events.off('disconnected', onDisconnect);
-      this.activeRounds.clear(jobId, active);
+      this.activeRounds.clear(active);
       // Released rounds are already gone from the enclave; this drops a round that failed or was interrupted.
       await this.enclave.discard(jobId, round).catch(() => undefined);
     }

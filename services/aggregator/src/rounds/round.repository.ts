@@ -74,16 +74,32 @@ export class RoundRepository {
   }
 
   /**
-   * Records the outcome of a round's training phase atomically: the new global model, the server optimiser's
-   * state, the silos that never delivered, and the move to evaluation. A crash leaves either all or none.
+   * Records the outcome of a round's training phase atomically: whose updates were folded in, the new global
+   * model, the server optimiser's state, the silos that never delivered, and the move to evaluation. A crash
+   * leaves either all or none (and the round then reruns: the enclave's running sum does not survive it).
    */
   async recordAggregate(
     jobId: string,
     round: number,
     model: { weights: Buffer; sha256: Buffer },
     optimizerState: Buffer,
+    accepted: readonly { siloId: string; exampleCount: number; trainMs: number }[],
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE round_silos AS rs SET update_status = 'accepted', reason = '', example_count = a.example_count,
+           train_ms = a.train_ms
+         FROM (SELECT unnest($3::text[]) AS silo_id, unnest($4::int[]) AS example_count,
+                      unnest($5::int[]) AS train_ms) AS a
+         WHERE rs.job_id = $1 AND rs.round = $2 AND rs.silo_id = a.silo_id`,
+        [
+          jobId,
+          round,
+          accepted.map((a) => a.siloId),
+          accepted.map((a) => a.exampleCount),
+          accepted.map((a) => a.trainMs),
+        ],
+      );
       await this.markMissing(jobId, round, tx);
       await tx.query(
         `INSERT INTO models (job_id, round, weights, sha256) VALUES ($1, $2, $3, $4)
@@ -142,11 +158,20 @@ export class RoundRepository {
     );
   }
 
-  async lastCompletedRound(jobId: string): Promise<number> {
+  /** The last round whose global model was recorded: a restarted job goes on from there. */
+  async lastAggregatedRound(jobId: string): Promise<number> {
     const rows = await this.db.query<{ round: number | null }>(
-      `SELECT max(round)::int AS round FROM rounds WHERE job_id = $1 AND status = 'completed'`,
+      `SELECT max(round)::int AS round FROM rounds WHERE job_id = $1 AND status IN ('evaluating', 'completed')`,
       [jobId],
     );
     return rows[0]?.round ?? 0;
+  }
+
+  /** Rounds whose metrics were still coming in when the aggregator stopped: closed without them. */
+  async closeInterruptedEvaluations(jobId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE rounds SET status = 'completed', closed_at = now() WHERE job_id = $1 AND status = 'evaluating'`,
+      [jobId],
+    );
   }
 }

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { AttestationError, assertKeyBinding, ed25519Jwk, type VerifiedAttestation } from '@cohort/attestation';
+import {
+  AttestationError,
+  assertKeyBinding,
+  ed25519Jwk,
+  type VerifiedAttestation,
+} from '@cohort/attestation';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { TRUST, type AggregatorTrust } from './trust.provider.js';
@@ -39,7 +44,10 @@ export class AgentAttestation {
       return verified;
     } catch (err: unknown) {
       const code = err instanceof AttestationError ? err.code : 'ATTESTATION_MALFORMED';
-      this.log.warn({ audit: true, siloId, code, reason: (err as Error).message }, 'silo agent attestation refused');
+      this.log.warn(
+        { audit: true, siloId, code, reason: (err as Error).message },
+        'silo agent attestation refused',
+      );
       throw new AggregatorException(
         AggregatorErrorCode.ATTESTATION_REFUSED,
         `the silo agent's attestation was refused (${code}): ${(err as Error).message}`,

@@ -14,10 +14,17 @@ export interface TrustedSilo extends SiloRow {
   key: KeyObject;
 }
 
+/**
+ * How long a silo's record is reused between messages. A revocation through this aggregator takes effect at
+ * once (the entry is dropped); one made through another replica within this window.
+ */
+const RECORD_TTL_MS = 2_000;
+
 /** Every silo message passes here: an enrolled, unrevoked silo, speaking over its own mTLS certificate. */
 @Injectable()
 export class SiloGuard {
   private readonly keys = new Map<string, KeyObject>();
+  private readonly records = new Map<string, { row: SiloRow | undefined; at: number }>();
 
   constructor(
     private readonly silos: SiloRepository,
@@ -25,14 +32,22 @@ export class SiloGuard {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  /** Status is read from the database on every message, so a revocation applies from the next message on. */
+  /** Drops the cached record: the next message re-reads the silo's status (revocation). */
+  invalidate(siloId: string): void {
+    this.records.delete(siloId);
+  }
+
+  /** Every message is checked: name, certificate, enrolment and status, with the record cached only briefly. */
   async require(siloId: string, call: CallLike, action: string): Promise<TrustedSilo> {
     const refuse = (code: AggregatorErrorCode, message: string): AggregatorException => {
       this.log.warn({ audit: true, siloId, action, code, reason: message }, 'silo refused');
       return new AggregatorException(code, message);
     };
     if (!SILO_NAME_PATTERN.test(siloId)) {
-      throw refuse(AggregatorErrorCode.SILO_NAME_INVALID, `silo id ${JSON.stringify(siloId)} is not a valid silo name`);
+      throw refuse(
+        AggregatorErrorCode.SILO_NAME_INVALID,
+        `silo id ${JSON.stringify(siloId)} is not a valid silo name`,
+      );
     }
     if (this.config.tls) {
       const cn = peerCommonName(call);
@@ -45,16 +60,25 @@ export class SiloGuard {
         );
       }
     }
-    const silo = await this.silos.get(siloId);
+    const silo = await this.record(siloId);
     if (!silo || silo.status === 'invited' || !silo.publicKey || !silo.keyFingerprint) {
       throw refuse(AggregatorErrorCode.SILO_NOT_ENROLLED, `silo "${siloId}" is not enrolled`);
     }
-    if (silo.status === 'revoked') throw refuse(AggregatorErrorCode.SILO_REVOKED, `silo "${siloId}" has been revoked`);
+    if (silo.status === 'revoked')
+      throw refuse(AggregatorErrorCode.SILO_REVOKED, `silo "${siloId}" has been revoked`);
     let key = this.keys.get(silo.keyFingerprint);
     if (!key) {
       key = publicKeyFromRaw(silo.publicKey);
       this.keys.set(silo.keyFingerprint, key);
     }
     return { ...silo, key };
+  }
+
+  private async record(siloId: string): Promise<SiloRow | undefined> {
+    const cached = this.records.get(siloId);
+    if (cached && Date.now() - cached.at < RECORD_TTL_MS) return cached.row;
+    const row = await this.silos.get(siloId);
+    this.records.set(siloId, { row, at: Date.now() });
+    return row;
   }
 }

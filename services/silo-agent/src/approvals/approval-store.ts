@@ -44,7 +44,9 @@ export class ApprovalStore {
   async listPending(): Promise<PendingJob[]> {
     const names = await readdir(this.pendingDir).catch(() => [] as string[]);
     const jobs = await Promise.all(
-      names.filter((n) => n.endsWith('.json')).map(async (n) => JSON.parse(await readFile(join(this.pendingDir, n), 'utf8')) as PendingJob),
+      names
+        .filter((n) => n.endsWith('.json'))
+        .map(async (n) => JSON.parse(await readFile(join(this.pendingDir, n), 'utf8')) as PendingJob),
     );
     return jobs.sort((a, b) => a.receivedAtUnixMs - b.receivedAtUnixMs);
   }
@@ -54,7 +56,10 @@ export class ApprovalStore {
     const pending = (await this.listPending()).find((p) => p.jobId === approval.jobId);
     if (!pending) throw new Error(`job ${approval.jobId} is not waiting for approval on this silo`);
     await mkdir(this.decidedDir, { recursive: true, mode: 0o700 });
-    await writeAtomic(join(this.decidedDir, `${requireJobId(approval.jobId)}.json`), JSON.stringify(approval, null, 2));
+    await writeAtomic(
+      join(this.decidedDir, `${requireJobId(approval.jobId)}.json`),
+      JSON.stringify(approval, null, 2),
+    );
   }
 
   /** The decision on a pending job, if a person has made it; the job then leaves the pending list. */

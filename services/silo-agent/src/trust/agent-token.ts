@@ -18,7 +18,12 @@ export class AgentTokens {
   ) {}
 
   static async create(authorityDir: string, identity: SiloIdentity, audience: string): Promise<AgentTokens> {
-    return new AgentTokens(await InsecureDevAuthority.loadOrCreate(authorityDir), await measureAgent(), identity, audience);
+    return new AgentTokens(
+      await InsecureDevAuthority.loadOrCreate(authorityDir),
+      await measureAgent(),
+      identity,
+      audience,
+    );
   }
 
   /** A fresh token, bound to the identity key, for each enrolment and each connection. */

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { lastValueFrom } from 'rxjs';
 import type { Logger } from 'pino';
-import { AttestationError, assertKeyBinding, ed25519Jwk, x25519Jwk, type AttestationVerifier } from '@cohort/attestation';
+import {
+  AttestationError,
+  assertKeyBinding,
+  ed25519Jwk,
+  x25519Jwk,
+  type AttestationVerifier,
+} from '@cohort/attestation';
 import type { PartyPolicy } from '@cohort/config';
 import { publicKeyFromRaw } from '@cohort/identity';
 import type { FederationServiceClient } from '@cohort/protocol';
@@ -36,8 +42,10 @@ export class EnclaveRefused extends Error {
   }
 }
 
-/** How old the enclave's token may be: it is fetched for a fresh nonce right before each upload. */
+/** How old the enclave's token may be when verified: it is fetched for a nonce chosen just before. */
 const MAX_TOKEN_AGE_SECONDS = 120;
+/** How long one verification covers a job's later rounds before the silo asks again with a new nonce. */
+const REUSE_MS = 60_000;
 
 /**
  * Before any byte of an update leaves the hospital: a token for a nonce this silo just chose, signed by a pinned
@@ -46,6 +54,8 @@ const MAX_TOKEN_AGE_SECONDS = 120;
  */
 @Injectable()
 export class EnclaveTrust {
+  private readonly verified = new Map<string, { enclave: TrustedEnclave; at: number }>();
+
   constructor(
     private readonly config: SiloConfig,
     @Inject(ENCLAVE_POLICY) private readonly trust: EnclavePolicy,
@@ -53,7 +63,24 @@ export class EnclaveTrust {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
+  /**
+   * The verified enclave for a job's round. A verification is reused for the job while it is fresh (the
+   * enclave's keys live as long as its process, and a restart breaks the silo's session, which forgets them).
+   */
   async verifyFor(jobId: string, round: number): Promise<TrustedEnclave> {
+    const cached = this.verified.get(jobId);
+    if (cached && Date.now() - cached.at < REUSE_MS) return cached.enclave;
+    const enclave = await this.attest(jobId, round);
+    this.verified.set(jobId, { enclave, at: Date.now() });
+    return enclave;
+  }
+
+  /** Forgets every verification: the aggregator (and so its enclave) may have restarted. */
+  forget(): void {
+    this.verified.clear();
+  }
+
+  private async attest(jobId: string, round: number): Promise<TrustedEnclave> {
     const nonce = randomBytes(32);
     const attestation = await lastValueFrom(
       this.federation.getEnclaveAttestation({ siloId: this.config.siloId, jobId, round, nonce }),
@@ -89,8 +116,14 @@ export class EnclaveTrust {
       };
     } catch (err) {
       const code = err instanceof AttestationError ? err.code : 'ATTESTATION_MALFORMED';
-      this.log.warn({ audit: true, jobId, round, code, reason: (err as Error).message }, 'enclave attestation refused');
-      throw new EnclaveRefused(code, `the enclave's attestation was refused (${code}): ${(err as Error).message}`);
+      this.log.warn(
+        { audit: true, jobId, round, code, reason: (err as Error).message },
+        'enclave attestation refused',
+      );
+      throw new EnclaveRefused(
+        code,
+        `the enclave's attestation was refused (${code}): ${(err as Error).message}`,
+      );
     }
   }
 }

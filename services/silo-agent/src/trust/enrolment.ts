@@ -49,9 +49,13 @@ export async function ensureEnrolled(
       }),
     );
     const certPem = Buffer.from(response.certificatePem).toString('utf8');
-    if (!certPem) throw new Error('the aggregator issued no certificate (does the federation use a hospital CA?)');
+    if (!certPem)
+      throw new Error('the aggregator issued no certificate (does the federation use a hospital CA?)');
     await writeTlsFiles(dir, TLS_NAME, { certPem, keyPem });
-    log.info({ audit: true, siloId: config.siloId, keyFingerprint: identity.fingerprint }, 'enrolled with the federation');
+    log.info(
+      { audit: true, siloId: config.siloId, keyFingerprint: identity.fingerprint },
+      'enrolled with the federation',
+    );
     return { certPem, keyPem };
   } finally {
     proxy.close();
