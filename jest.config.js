@@ -1,16 +1,12 @@
 // ESM jest: NestJS 12 ships ESM-only packages, so the whole suite runs under --experimental-vm-modules.
-const libs = [
-  'protocol',
-  'data',
-  'training',
-  'aggregation',
-  'storage',
-  'jobs',
-  'config',
-  'observability',
-  'model',
-  'evaluation',
-];
+import { readFileSync } from 'node:fs';
+
+// The @cohort/* aliases come from tsconfig.json, so a library is declared in one place.
+const { compilerOptions } = JSON.parse(readFileSync(new URL('./tsconfig.json', import.meta.url), 'utf8'));
+const aliases = Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+  `^${alias}$`,
+  `<rootDir>/${target.replace(/^\.\//, '')}`,
+]);
 
 /** @type {import('jest').Config} */
 export default {
@@ -19,7 +15,7 @@ export default {
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
   moduleNameMapper: {
-    ...Object.fromEntries(libs.map((l) => [`^@cohort/${l}$`, `<rootDir>/libs/${l}/src/index.ts`])),
+    ...Object.fromEntries(aliases),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

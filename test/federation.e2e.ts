@@ -11,7 +11,8 @@ import {
   writeJson,
   type Federation,
 } from './support/federation.js';
-import { startRogueSilo } from './support/rogue-silo.js';
+import { TaskKind } from '@cohort/protocol';
+import { HandSilo } from './support/hand-silo.js';
 
 const HOSPITALS = ['cleveland', 'hungarian', 'switzerland', 'va'];
 
@@ -74,13 +75,14 @@ describe('a federation of four hospitals on PGlite, with a broken and a rogue si
     good[2] = '63,1,4,140,260,0,1,112';
     good[5] = good[5].replace(/^\d+/, 'sixty');
     await writeFile(join(dir, 'broken.csv'), good.join('\n'));
-    const config = JSON.parse(await readFile(join(EXAMPLES_DIR, 'silo-cleveland.json'), 'utf8'));
+    const config = JSON.parse(await readFile(await f.hospitalConfig('cleveland'), 'utf8'));
     config.siloId = 'broken';
     config.datasets[0].file = join(dir, 'broken.csv');
     config.datasets[0].maxBadRowFraction = 0.02;
+    config.stateDir = join(dir, 'state');
     brokenConfig = await writeJson(join(dir, 'silo-broken.json'), config);
     await Promise.all([
-      ...HOSPITALS.map((h) => f.startSilo(h, join(EXAMPLES_DIR, `silo-${h}.json`))),
+      ...HOSPITALS.map(async (h) => f.startSilo(h, await f.hospitalConfig(h))),
       f.startSilo('broken', brokenConfig),
     ]);
     await waitForConnected(f, 5);
@@ -117,7 +119,24 @@ describe('a federation of four hospitals on PGlite, with a broken and a rogue si
   }, 120_000);
 
   it('trains three rounds through the gateway, refuses a wrong-size update, and releases a loadable model', async () => {
-    const rogue = startRogueSilo(f.aggregatorUrl, 'rogue', 'uci-heart-disease');
+    // An enrolled silo that answers every train task with an update of the wrong size.
+    const rogue = await HandSilo.enrol(f, 'rogue');
+    await rogue.connect();
+    const outcomes: any[] = [];
+    let stop = false;
+    const answer = async (): Promise<void> => {
+      for (let round = 1; round <= 3 && !stop; round++) {
+        const task = await rogue
+          .nextTask((t) => t.kind === TaskKind.TASK_KIND_TRAIN && t.round === round, 120_000)
+          .catch(() => undefined);
+        if (!task) return;
+        const { header, sealed } = await rogue.buildUpdate(task, {
+          values: (task.globalModel?.parameterCount ?? 0) + 3,
+        });
+        outcomes.push(await rogue.upload(header, sealed));
+      }
+    };
+    const answering = answer();
     try {
       await waitForConnected(f, 6);
       const job = await runJob(f, await demoJob({ minSilos: 4 }));
@@ -127,8 +146,9 @@ describe('a federation of four hospitals on PGlite, with a broken and a rogue si
         expect(r.updateStatus).toBe('rejected');
         expect(r.reason).toMatch(/UPDATE_SIZE_MISMATCH/);
       }
-      expect(rogue.outcomes.length).toBeGreaterThanOrEqual(3);
-      for (const o of rogue.outcomes) {
+      await answering;
+      expect(outcomes).toHaveLength(3);
+      for (const o of outcomes) {
         expect(o.code).toBe(status.INVALID_ARGUMENT);
         expect(o.errorCode).toBe('UPDATE_SIZE_MISMATCH');
         expect(o.message).toMatch(/11 parameters/);
@@ -143,6 +163,7 @@ describe('a federation of four hospitals on PGlite, with a broken and a rogue si
       expect(bin.status).toBe(200);
       expect((await bin.arrayBuffer()).byteLength).toBe(11 * 4);
     } finally {
+      stop = true;
       rogue.close();
     }
   }, 180_000);
@@ -166,7 +187,7 @@ describe('the same federation on PostgreSQL', () => {
       );
     }
     f = await startFederation({ databaseUrl: db?.url });
-    await Promise.all(HOSPITALS.map((h) => f!.startSilo(h, join(EXAMPLES_DIR, `silo-${h}.json`))));
+    await Promise.all(HOSPITALS.map(async (h) => f!.startSilo(h, await f!.hospitalConfig(h))));
     await waitForConnected(f, 4);
   }, 240_000);
 

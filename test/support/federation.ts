@@ -1,20 +1,36 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { readEnvironment } from '@cohort/config';
-import { freePort, startService, type ServiceProcess } from '../../services/cli/src/demo/processes.js';
+import {
+  COHORT_BIN,
+  freePort,
+  startService,
+  type ServiceProcess,
+} from '../../services/cli/src/demo/processes.js';
 import { EXAMPLES_DIR } from '../../services/cli/src/demo/run-demo.js';
+import { writeDemoSiloConfig } from '../../services/cli/src/demo/silo-configs.js';
+import type { FederationFiles } from '../../services/cli/src/federation-init.js';
 
 export { EXAMPLES_DIR };
 
+const run = promisify(execFile);
+
 export interface Federation {
   home: string;
+  files: FederationFiles;
   aggregatorUrl: string;
   gatewayUrl: string;
   database: string;
   services: ServiceProcess[];
+  /** Invites the silo through the gateway and starts it with its join token (it enrols on first start). */
   startSilo(name: string, configPath: string): Promise<ServiceProcess>;
+  /** A heart-disease hospital's example configuration, pointed at this federation. */
+  hospitalConfig(hospital: string): Promise<string>;
+  invite(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +59,15 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
 /** Starts the aggregator and the gateway as real processes on loopback. */
 export async function startFederation(opts: { databaseUrl?: string } = {}): Promise<Federation> {
   const home = await mkdtemp(join(tmpdir(), 'cohort-e2e-'));
+  // As an operator would: the CLI measures the code the services will run (the build), not the test's sources.
+  const init = await run(
+    process.execPath,
+    [COHORT_BIN, 'init', '--dir', join(home, 'federation'), '--json'],
+    {
+      timeout: 120_000,
+    },
+  );
+  const files = JSON.parse(init.stdout.trim().split('\n').pop() ?? '{}') as FederationFiles;
   const services: ServiceProcess[] = [];
   const [aggPort, gwPort] = [await freePort(), await freePort()];
   const aggregatorUrl = `127.0.0.1:${aggPort}`;
@@ -53,6 +78,8 @@ export async function startFederation(opts: { databaseUrl?: string } = {}): Prom
     String(aggPort),
     '--data-dir',
     join(home, 'pgdata'),
+    '--federation',
+    files.dir,
   ];
   if (opts.databaseUrl) aggregatorArgs.push('--database-url', opts.databaseUrl);
   const aggregator = await startService('aggregator', aggregatorArgs, {
@@ -63,26 +90,49 @@ export async function startFederation(opts: { databaseUrl?: string } = {}): Prom
   services.push(
     await startService(
       'gateway',
-      ['gateway', 'start', '--port', String(gwPort), '--aggregator', aggregatorUrl],
+      [
+        'gateway',
+        'start',
+        '--port',
+        String(gwPort),
+        '--aggregator',
+        aggregatorUrl,
+        '--federation',
+        files.dir,
+      ],
       {
         logFile: join(home, 'gateway.log'),
       },
     ),
   );
+  const gatewayUrl = `http://127.0.0.1:${gwPort}`;
+  const invite = async (name: string): Promise<string> => {
+    const r = await http('POST', `${gatewayUrl}/v1/silos/invitations`, { name });
+    if (r.status !== 201) throw new Error(`inviting ${name} failed: ${JSON.stringify(r.body)}`);
+    return r.body.joinToken as string;
+  };
   return {
     home,
+    files,
     aggregatorUrl,
-    gatewayUrl: `http://127.0.0.1:${gwPort}`,
+    invite,
+    hospitalConfig: (hospital) => writeDemoSiloConfig(EXAMPLES_DIR, hospital, files, home),
+    gatewayUrl,
     database: String(aggregator.ready.database),
     services,
     async startSilo(name, configPath) {
-      const s = await startService(
-        `silo ${name}`,
-        ['silo', 'start', '--config', configPath, '--aggregator', aggregatorUrl],
-        {
-          logFile: join(home, `silo-${name}.log`),
-        },
-      );
+      const token = await invite(name);
+      const args = [
+        'silo',
+        'start',
+        '--config',
+        configPath,
+        '--aggregator',
+        aggregatorUrl,
+        '--join-token',
+        token,
+      ];
+      const s = await startService(`silo ${name}`, args, { logFile: join(home, `silo-${name}.log`) });
       services.push(s);
       return s;
     },

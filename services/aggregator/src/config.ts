@@ -72,7 +72,7 @@ export class AggregatorConfig {
         certFile: join(dir, 'aggregator.crt'),
         keyFile: join(dir, 'aggregator.key'),
       };
-      for (const f of Object.values(tls)) {
+      for (const f of [tls.caFile, tls.certFile, tls.keyFile]) {
         if (!existsSync(f)) throw new ConfigurationError(`TLS file ${f} is missing (run \`cohort init\`)`);
       }
       if (existsSync(join(dir, 'ca.key'))) tls.caKeyFile = join(dir, 'ca.key');

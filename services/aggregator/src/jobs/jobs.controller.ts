@@ -51,7 +51,7 @@ export class JobsController implements JobsServiceController {
   }
 
   watchJob(request: WatchJobRequest, _m?: Metadata, call?: CallLike): Observable<JobEvent> {
-    return defer(() => from(this.gateway.run(call, async () => this.jobs.watch(request)))).pipe(
+    return defer(() => from(this.gateway.run(call, () => Promise.resolve(this.jobs.watch(request))))).pipe(
       mergeMap((e) => e),
     );
   }
