@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { badArguments, parsePositiveInt, report } from '../output.js';
 
-const SUITES = ['aggregate', 'round'] as const;
+const SUITES = ['aggregate', 'round', 'trust'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** `cohort bench <suite>`: figures, not pass/fail tests; with --json the last line is one JSON object. */
@@ -29,7 +33,11 @@ export function registerBenchCommand(program: Command): void {
         if (!SUITES.includes(suite as Suite))
           throw badArguments(`unknown suite "${suite}"; choose one of ${SUITES.join(', ')}`);
         const result =
-          suite === 'aggregate' ? await benchAggregate(o.parameters, o.updates) : await benchRound(o.rounds);
+          suite === 'aggregate'
+            ? await benchAggregate(o.parameters, o.updates)
+            : suite === 'trust'
+              ? await benchTrust(o.parameters)
+              : await benchRound(o.rounds);
         report(Boolean(o.json), result, () =>
           Object.entries(result)
             .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
@@ -76,6 +84,88 @@ async function benchRound(rounds: number): Promise<Record<string, unknown>> {
     accuracy: r.metrics.accuracy,
     pooledAccuracy: r.pooledBaseline.metrics.accuracy,
   };
+}
+
+/**
+ * The trust path of one update of `parameters` floats: seal + sign at the silo, verify + open at the aggregator
+ * (host signature check, enclave HPKE open), and verifying an attestation token once its keys are known.
+ */
+async function benchTrust(parameters: number): Promise<Record<string, unknown>> {
+  const { generateSealingKeyPair, seal, open, updateAad, SEALING_SCHEME } = await import('@cohort/sealing');
+  const { loadOrCreateIdentityKey, signUpdate, verifyUpdate } = await import('@cohort/identity');
+  const { InsecureDevAuthority, insecureDevVerifier, assertKeyBinding, x25519Jwk } =
+    await import('@cohort/attestation');
+  const { packFloat32, sha256 } = await import('@cohort/protocol');
+  const dir = await mkdtemp(join(tmpdir(), 'cohort-bench-'));
+  try {
+    const identity = await loadOrCreateIdentityKey(dir);
+    const enclave = await generateSealingKeyPair();
+    const update = packFloat32(new Float32Array(parameters).map((_, i) => Math.sin(i) * 1e-3));
+    const claims = { jobId: 'bench', round: 1, siloId: 'bench-silo' };
+    const nonce = randomBytes(16);
+    const signed = { ...claims, nonce, exampleCount: 100, sealing: SEALING_SCHEME };
+    const silo = async (): Promise<{ sealed: Buffer; jws: string }> => {
+      const sealed = await seal(enclave.publicKeyRaw, update, updateAad(claims));
+      return { sealed, jws: await signUpdate(identity, { ...signed, payloadSha256: sha256(sealed) }) };
+    };
+    const aggregator = async (u: { sealed: Buffer; jws: string }): Promise<void> => {
+      const digest = sha256(u.sealed);
+      await verifyUpdate(u.jws, identity.publicKey, { ...signed, payloadSha256: digest });
+      await open(enclave, u.sealed, updateAad(claims));
+    };
+    const sealMs = await medianMs(7, silo);
+    const sample = await silo();
+    const openMs = await medianMs(7, () => aggregator(sample));
+
+    const authority = await InsecureDevAuthority.ephemeral();
+    const verifier = insecureDevVerifier(authority.jwks());
+    const tokenNonce = randomBytes(32);
+    const token = await authority.issue(
+      {
+        measurement: 'ab'.repeat(32),
+        component: 'bench',
+        nonce: tokenNonce,
+        boundKey: x25519Jwk(enclave.publicKeyRaw),
+      },
+      'cohort-federation',
+    );
+    const policy = {
+      audience: 'cohort-federation',
+      allowedMeasurements: ['ab'.repeat(32)],
+      allowDebug: true,
+      expectedNonce: tokenNonce,
+    };
+    const verifyToken = async (): Promise<void> => {
+      await assertKeyBinding(await verifier.verify(token, policy), x25519Jwk(enclave.publicKeyRaw));
+    };
+    await verifyToken();
+    const attestationMs = await medianMs(200, verifyToken);
+    return {
+      suite: 'trust',
+      parameters,
+      updateBytes: update.byteLength,
+      sealedBytes: sample.sealed.byteLength,
+      siloSealAndSignMs: round(sealMs),
+      aggregatorVerifyAndOpenMs: round(openMs),
+      attestationVerifyMs: round(attestationMs),
+      targets: { siloSealAndSignMs: 30, aggregatorVerifyAndOpenMs: 30, attestationVerifyMs: 5 },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Median wall time of `runs` calls after one warm-up call. */
+async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
 }
 
 function round(x: number): number {
