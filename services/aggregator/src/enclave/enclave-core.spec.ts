@@ -1,0 +1,140 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  InsecureDevAuthority,
+  assertKeyBinding,
+  ed25519Jwk,
+  insecureDevVerifier,
+  x25519Jwk,
+} from '@cohort/attestation';
+import { publicKeyFromRaw, verifyReceipt } from '@cohort/identity';
+import { packFloat32, unpackFloat32 } from '@cohort/protocol';
+import { seal, updateAad } from '@cohort/sealing';
+import { EnclaveCore, EnclaveError, type Attester } from './enclave-core.js';
+
+const MEASUREMENT = 'ab'.repeat(32);
+
+async function enclaveWithAuthority(): Promise<{ core: EnclaveCore; authority: InsecureDevAuthority }> {
+  const authority = await InsecureDevAuthority.ephemeral();
+  const attester: Attester = {
+    name: 'insecure-dev',
+    insecureDev: true,
+    issue: (e, aud) => authority.issue(e, aud),
+  };
+  return { core: await EnclaveCore.create(MEASUREMENT, attester), authority };
+}
+
+async function sealedUpdate(core: EnclaveCore, siloId: string, values: number[], round = 1, jobId = 'job') {
+  const sealed = await seal(
+    core.describe().hpkePublicKey,
+    packFloat32(Float32Array.from(values)),
+    updateAad({ jobId, round, siloId }),
+  );
+  return {
+    jobId,
+    round,
+    siloId,
+    exampleCount: 1,
+    sealed,
+    payloadSha256: createHash('sha256').update(sealed).digest(),
+  };
+}
+
+async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+    return undefined;
+  } catch (err) {
+    return err instanceof EnclaveError ? err.code : `unexpected: ${(err as Error).message}`;
+  }
+}
+
+describe('EnclaveCore', () => {
+  it('opens sealed updates, releases only their weighted mean, and signs a receipt the silo can verify', async () => {
+    const { core } = await enclaveWithAuthority();
+    core.openRound('job', 1, 2);
+    const a = await sealedUpdate(core, 'a', [1, 2]);
+    const b = { ...(await sealedUpdate(core, 'b', [4, 8])), exampleCount: 2 };
+    const ra = await core.addUpdate(a);
+    await core.addUpdate(b);
+    const signingKey = publicKeyFromRaw(core.describe().signingPublicKey);
+    await verifyReceipt(ra.receipt, signingKey, {
+      jobId: 'job',
+      round: 1,
+      siloId: 'a',
+      payloadSha256: a.payloadSha256,
+      receivedAtUnixMs: ra.receivedAtUnixMs,
+    });
+    const { mean, updates } = core.release('job', 1);
+    expect(updates).toBe(2);
+    // (1·[1,2] + 2·[4,8]) / 3
+    expect([...unpackFloat32(mean)]).toEqual([3, 6]);
+    expect(await codeOf(() => core.release('job', 1))).toBe('ROUND_NOT_OPEN');
+  });
+
+  it('refuses a replay, a tampered ciphertext, a wrong size, a wrong digest, non-finite values and closed rounds', async () => {
+    const { core } = await enclaveWithAuthority();
+    core.openRound('job', 1, 2);
+    const good = await sealedUpdate(core, 'a', [1, 2]);
+    await core.addUpdate(good);
+    expect(await codeOf(core.addUpdate(good))).toBe('UPDATE_DUPLICATE');
+
+    const tampered = await sealedUpdate(core, 'b', [1, 2]);
+    tampered.sealed[40] ^= 1;
+    tampered.payloadSha256 = createHash('sha256').update(tampered.sealed).digest();
+    expect(await codeOf(core.addUpdate(tampered))).toBe('UPDATE_OPEN_FAILED');
+
+    // Sealed for another silo: the AAD binds job, round and silo.
+    const stolen = { ...(await sealedUpdate(core, 'c', [1, 2])), siloId: 'd' };
+    expect(await codeOf(core.addUpdate(stolen))).toBe('UPDATE_OPEN_FAILED');
+
+    expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'e', [1, 2, 3])))).toBe(
+      'UPDATE_SIZE_MISMATCH',
+    );
+    expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'f', [1, Number.NaN])))).toBe(
+      'UPDATE_NON_FINITE',
+    );
+    const digest = { ...(await sealedUpdate(core, 'g', [1, 2])), payloadSha256: randomBytes(32) };
+    expect(await codeOf(core.addUpdate(digest))).toBe('UPDATE_DIGEST_MISMATCH');
+    expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'h', [1, 2], 2)))).toBe('ROUND_NOT_OPEN');
+
+    // None of the refused updates counted.
+    expect([...unpackFloat32(core.release('job', 1).mean)]).toEqual([1, 2]);
+  });
+
+  it('attests its measurement and binds both of its public keys to the silo’s nonce', async () => {
+    const { core, authority } = await enclaveWithAuthority();
+    const nonce = randomBytes(32);
+    const token = await core.attest(nonce, 'cohort-federation');
+    const verified = await insecureDevVerifier(authority.jwks()).verify(token, {
+      audience: 'cohort-federation',
+      allowedMeasurements: [MEASUREMENT],
+      allowDebug: true,
+      expectedNonce: nonce,
+    });
+    expect(verified.measurement).toBe(MEASUREMENT);
+    expect(verified.insecureDev).toBe(true);
+    await assertKeyBinding(verified, x25519Jwk(core.describe().hpkePublicKey));
+    await assertKeyBinding(verified, ed25519Jwk(core.describe().signingPublicKey), 'signing');
+    expect(await codeOf(core.attest(new Uint8Array(4), 'cohort-federation'))).toBe(
+      'ATTESTATION_NONCE_INVALID',
+    );
+  });
+
+  it('describes no private key material', async () => {
+    const { core } = await enclaveWithAuthority();
+    const d = core.describe();
+    expect(Object.keys(d).sort()).toEqual(
+      [
+        'component',
+        'hpkePublicKey',
+        'insecureDev',
+        'measurement',
+        'sealing',
+        'signingPublicKey',
+        'verifier',
+      ].sort(),
+    );
+    expect(d.hpkePublicKey).toHaveLength(32);
+    expect(d.signingPublicKey).toHaveLength(32);
+  });
+});
