@@ -11,7 +11,7 @@ import {
   updateAad,
   type SealingKeyPair,
 } from '@cohort/sealing';
-import type { EnclaveDescription } from './enclave-protocol.js';
+import type { EnclaveDescription, SealedUpdate } from './enclave-protocol.js';
 
 export class EnclaveError extends Error {
   constructor(
@@ -125,14 +125,7 @@ export class EnclaveCore {
   }
 
   /** Opens a sealed update, checks it against the model, folds it in, and signs a receipt for the silo. */
-  async addUpdate(u: {
-    jobId: string;
-    round: number;
-    siloId: string;
-    exampleCount: number;
-    sealed: Uint8Array;
-    payloadSha256: Uint8Array;
-  }): Promise<{ receipt: string; receivedAtUnixMs: number; accepted: number }> {
+  async addUpdate(u: SealedUpdate): Promise<{ receipt: string; receivedAtUnixMs: number; accepted: number }> {
     const open_ = this.rounds.get(key(u.jobId, u.round));
     if (!open_)
       throw new EnclaveError(
@@ -152,14 +145,7 @@ export class EnclaveCore {
 
   private async openAndFold(
     open_: OpenRound,
-    u: {
-      jobId: string;
-      round: number;
-      siloId: string;
-      exampleCount: number;
-      sealed: Uint8Array;
-      payloadSha256: Uint8Array;
-    },
+    u: SealedUpdate,
   ): Promise<{ receipt: string; receivedAtUnixMs: number; accepted: number }> {
     const digest = createHash('sha256').update(u.sealed).digest();
     if (!digest.equals(Buffer.from(u.payloadSha256))) {

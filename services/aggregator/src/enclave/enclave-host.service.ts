@@ -1,6 +1,6 @@
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { EnclaveCallError, type EnclaveClient } from './enclave.client.js';
-import type { EnclaveDescription, EnclaveReplies } from './enclave-protocol.js';
+import type { EnclaveDescription, EnclaveReplies, SealedUpdate } from './enclave-protocol.js';
 
 /** Enclave refusals that mean the update itself is bad, mapped to the codes silos and operators see. */
 const UPDATE_ERRORS: Record<string, AggregatorErrorCode> = {
@@ -28,14 +28,7 @@ export class EnclaveHost {
     await this.wrap(this.client.call({ type: 'open-round', jobId, round, parameterCount }));
   }
 
-  addUpdate(u: {
-    jobId: string;
-    round: number;
-    siloId: string;
-    exampleCount: number;
-    sealed: Uint8Array;
-    payloadSha256: Uint8Array;
-  }): Promise<EnclaveReplies['add-update']> {
+  addUpdate(u: SealedUpdate): Promise<EnclaveReplies['add-update']> {
     return this.wrap(this.client.call({ type: 'add-update', ...u }));
   }
 

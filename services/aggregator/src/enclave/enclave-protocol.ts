@@ -6,19 +6,21 @@ export interface EnclaveErrorReply {
   message: string;
 }
 
+/** An update as it crosses into the enclave: still sealed, with the digest the silo signed. */
+export interface SealedUpdate {
+  jobId: string;
+  round: number;
+  siloId: string;
+  exampleCount: number;
+  sealed: Uint8Array;
+  payloadSha256: Uint8Array;
+}
+
 export type EnclaveRequest =
   | { type: 'describe' }
   | { type: 'attest'; nonce: Uint8Array; audience: string }
   | { type: 'open-round'; jobId: string; round: number; parameterCount: number }
-  | {
-      type: 'add-update';
-      jobId: string;
-      round: number;
-      siloId: string;
-      exampleCount: number;
-      sealed: Uint8Array;
-      payloadSha256: Uint8Array;
-    }
+  | ({ type: 'add-update' } & SealedUpdate)
   | { type: 'release'; jobId: string; round: number }
   | { type: 'discard-round'; jobId: string; round: number };
 
