@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
 import { registerInitCommand } from './commands/init.command.js';
+import { registerPrivacyCommand } from './commands/privacy.command.js';
 import { registerServiceCommands } from './commands/services.command.js';
 import { registerSiloAdminCommands, siloCommandOf } from './commands/silo-admin.command.js';
 import { registerSiloApprovalCommands } from './commands/silo-approvals.command.js';
@@ -19,6 +20,7 @@ registerServiceCommands(program);
 registerSiloAdminCommands(siloCommandOf(program));
 registerSiloApprovalCommands(siloCommandOf(program));
 registerBenchCommand(program);
+registerPrivacyCommand(program);
 
 const json = process.argv.includes('--json');
 try {
