@@ -7,3 +7,5 @@ export * from './local-train.js';
 export * from './evaluate.js';
 export * from './layers-export.js';
 export * from './pooled.js';
+export * from './dp-step.js';
+export * from './gaussian-noise.js';
