@@ -5,3 +5,4 @@ export * from './fedavgm.js';
 export * from './fedadam.js';
 export * from './server-optimizer.js';
 export * from './optimizer-state-codec.js';
+export * from './sensitivity.js';

@@ -76,8 +76,6 @@ const OPTIMIZER_RANGES: Readonly<Record<OptimizerParam, { test(v: number): boole
 /** Parameters each aggregation rule accepts; fedavg takes none, so a typo there cannot pass silently. */
 const AGGREGATION_PARAMS: Readonly<Record<AggregationRule, readonly string[]>> = { fedavg: [] };
 
-export const DIFFERENTIAL_PRIVACY_UNAVAILABLE = 'differential privacy is not available in this version';
-
 /** Describes a rejected value briefly, so a message can say what was received without echoing a whole object. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -262,19 +260,72 @@ const serverOptimizerSchema = z
     };
   });
 
-// Privacy is validated by hand: when a researcher asks for DP, the one useful answer is that it is unavailable,
-// not a list of every DP parameter this version does not know yet.
+function realIn(
+  min: number,
+  max: number,
+  text: string,
+  opts: { minExclusive?: boolean; maxExclusive?: boolean } = {},
+) {
+  const message = rule(text);
+  return z
+    .number({ error: message })
+    .refine((v) => Number.isFinite(v), { error: message })
+    .refine((v) => (opts.minExclusive ? v > min : v >= min), { error: message })
+    .refine((v) => (opts.maxExclusive ? v < max : v <= max), { error: message });
+}
+
+export const PRIVACY_MODES = ['central', 'local'] as const;
+export const PRIVACY_LEVELS = ['patient', 'silo'] as const;
+export const PRIVACY_DEFAULTS = {
+  delta: 1e-5,
+  clipNorm: 1,
+  mode: 'central',
+  level: 'patient',
+  samplingRate: 0.1,
+} as const;
+
+/**
+ * Differential privacy. Off: only `enabled: false` (or an absent/null message). On: a target (ε, δ), a clip
+ * norm, where the noise is added (central: once, in the attested enclave; local: by each silo), what is
+ * protected (patient: one record, by DP-SGD with Poisson sampling; silo: one silo's whole update), and the
+ * sampling rate. The noise multiplier is calibrated by the aggregator unless given.
+ */
 const privacySchema = z
   .looseObject({ enabled: z.boolean({ error: rule('must be true or false') }) })
   .superRefine((privacy, ctx) => {
-    if (privacy.enabled) {
-      ctx.addIssue({ code: 'custom', path: ['enabled'], message: DIFFERENTIAL_PRIVACY_UNAVAILABLE });
-      return;
-    }
+    if (privacy.enabled) return;
     for (const key of Object.keys(privacy)) {
       if (key !== 'enabled') ctx.addIssue({ code: 'custom', path: [key], message: 'unknown field' });
     }
-  });
+  })
+  .pipe(
+    z.discriminatedUnion('enabled', [
+      z.looseObject({ enabled: z.literal(false) }).transform(() => undefined),
+      z
+        .strictObject({
+          enabled: z.literal(true),
+          targetEpsilon: realIn(0, 100, 'must be a number above 0 and at most 100', { minExclusive: true }),
+          delta: realIn(0, 1, 'must be a number strictly between 0 and 1', {
+            minExclusive: true,
+            maxExclusive: true,
+          }).default(PRIVACY_DEFAULTS.delta),
+          clipNorm: realIn(0, 1e6, 'must be a number above 0', { minExclusive: true }).default(
+            PRIVACY_DEFAULTS.clipNorm,
+          ),
+          mode: oneOf(PRIVACY_MODES, 'privacy mode').default(PRIVACY_DEFAULTS.mode),
+          level: oneOf(PRIVACY_LEVELS, 'privacy level').default(PRIVACY_DEFAULTS.level),
+          samplingRate: realIn(0, 1, 'must be a number above 0 and at most 1', {
+            minExclusive: true,
+          }).default(PRIVACY_DEFAULTS.samplingRate),
+          noiseMultiplier: realIn(
+            0,
+            1e6,
+            'must be a non-negative number (0: calibrate from the target)',
+          ).default(0),
+        })
+        .transform((p) => ({ ...p, samplingRate: p.level === 'silo' ? 1 : p.samplingRate })),
+    ]),
+  );
 
 /**
  * The job spec a researcher writes (JSON), parsed into the protocol `JobSpec` with every default filled in.
@@ -310,8 +361,8 @@ export const jobSpecSchema = z
     local: s.local,
     aggregation: { rule: s.aggregation.rule, params: s.aggregation.params ?? {} },
     serverOptimizer: s.serverOptimizer,
-    // Absent means "off" in the protocol; DP-on specs never get this far.
-    privacy: undefined,
+    // Absent means "off" in the protocol.
+    privacy: s.privacy ?? undefined,
     seed: s.seed,
   }));
 

@@ -1,10 +1,5 @@
 import type { JobSpec } from '@cohort/protocol';
-import {
-  DIFFERENTIAL_PRIVACY_UNAVAILABLE,
-  SERVER_OPTIMIZER_DEFAULTS,
-  jobSpecSchema,
-  type JobSpecInput,
-} from './job-spec.schema.js';
+import { SERVER_OPTIMIZER_DEFAULTS, jobSpecSchema, type JobSpecInput } from './job-spec.schema.js';
 import {
   checkJobAgainstFederation,
   formatJobSpecIssues,
@@ -372,11 +367,54 @@ describe('parseJobSpec: one message per bad field, named by its dotted path', ()
   });
 
   describe('privacy', () => {
-    it('refuses differential privacy with a clear message, and nothing else about it', () => {
-      expect(errorMap(withField({ privacy: { enabled: true, targetEpsilon: 1 } }))).toEqual({
-        'privacy.enabled': DIFFERENTIAL_PRIVACY_UNAVAILABLE,
+    it('fills the defaults of a DP request: central, patient level, δ 1e-5, C 1, q 0.1, σ to calibrate', () => {
+      expect(valid(withField({ privacy: { enabled: true, targetEpsilon: 3 } })).privacy).toEqual({
+        enabled: true,
+        targetEpsilon: 3,
+        delta: 1e-5,
+        clipNorm: 1,
+        mode: 'central',
+        level: 'patient',
+        samplingRate: 0.1,
+        noiseMultiplier: 0,
       });
-      expect(DIFFERENTIAL_PRIVACY_UNAVAILABLE).toBe('differential privacy is not available in this version');
+    });
+    it('samples every silo at silo level', () => {
+      const p = valid(
+        withField({ privacy: { enabled: true, targetEpsilon: 3, level: 'silo', samplingRate: 0.2 } }),
+      ).privacy;
+      expect(p?.samplingRate).toBe(1);
+    });
+    it('names each bad DP field', () => {
+      expect(
+        Object.keys(
+          errorMap(
+            withField({
+              privacy: {
+                enabled: true,
+                targetEpsilon: 0,
+                delta: 1,
+                clipNorm: -1,
+                mode: 'cloud',
+                samplingRate: 2,
+                colour: 1,
+              },
+            }),
+          ),
+        ).sort(),
+      ).toEqual(
+        [
+          'privacy.clipNorm',
+          'privacy.colour',
+          'privacy.delta',
+          'privacy.mode',
+          'privacy.samplingRate',
+          'privacy.targetEpsilon',
+        ].sort(),
+      );
+      expect(Object.keys(errorMap(withField({ privacy: { enabled: true } })))).toEqual([
+        'privacy.targetEpsilon',
+      ]);
     });
     it('names unknown privacy fields when privacy is off', () => {
       expect(errorMap(withField({ privacy: { enabled: false, delta: 1e-5 } }))).toEqual({
@@ -386,6 +424,10 @@ describe('parseJobSpec: one message per bad field, named by its dotted path', ()
     it('needs enabled to be a boolean', () => {
       expect(Object.keys(errorMap(withField({ privacy: { enabled: 'no' } })))).toEqual(['privacy.enabled']);
       expect(Object.keys(errorMap(withField({ privacy: {} })))).toEqual(['privacy.enabled']);
+    });
+    it('parses a returned DP spec to the same value', () => {
+      const once = valid(withField({ privacy: { enabled: true, targetEpsilon: 2, noiseMultiplier: 1.3 } }));
+      expect(valid(JSON.parse(JSON.stringify(once)))).toEqual(once);
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { JobSpec } from '@cohort/protocol';
 import type { z } from 'zod';
+import { RULE_SENSITIVITY, sensitivityOf, type PrivacyLevel } from '@cohort/aggregation';
 import { describeValue, jobSpecSchema } from './job-spec.schema.js';
 
 /** One problem with one field; `field` is a dotted path such as `model.template` or `dataset.features.2`. */
@@ -48,7 +49,24 @@ function toFieldIssues(issues: readonly z.core.$ZodIssue[]): JobSpecIssue[] {
 /** Validates a researcher's job spec (parsed JSON) and fills in every default. */
 export function parseJobSpec(input: unknown): ParseJobSpecResult {
   const parsed = jobSpecSchema.safeParse(input, { error: parseErrorMap });
-  if (parsed.success) return { ok: true, spec: parsed.data };
+  if (parsed.success) {
+    const privacy = parsed.data.privacy;
+    const rule = parsed.data.aggregation?.rule ?? '';
+    if (privacy?.enabled && !sensitivityOf(rule, privacy.level as PrivacyLevel)) {
+      return {
+        ok: false,
+        errors: [
+          {
+            field: 'aggregation.rule',
+            message:
+              `rule "${rule}" declares no sensitivity bound at ${privacy.level} level, so differential privacy ` +
+              `cannot be calibrated for it; use one of: ${Object.keys(RULE_SENSITIVITY).join(', ')}`,
+          },
+        ],
+      };
+    }
+    return { ok: true, spec: parsed.data };
+  }
   return { ok: false, errors: toFieldIssues(parsed.error.issues) };
 }
 

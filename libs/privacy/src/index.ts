@@ -26,3 +26,4 @@ export {
   type RecordedSteps,
   type StepMechanism,
 } from './accountant.js';
+export { addGaussianNoise, clipToNorm } from './gaussian-noise.js';

@@ -8,4 +8,3 @@ export * from './evaluate.js';
 export * from './layers-export.js';
 export * from './pooled.js';
 export * from './dp-step.js';
-export * from './gaussian-noise.js';

@@ -47,6 +47,15 @@ export function parsePositiveInt(name: string) {
   };
 }
 
+export function parsePositiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0)
+      throw badArguments(`${name} must be a positive number, got "${value}"`);
+    return n;
+  };
+}
+
 export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw badArguments(`port must be 0-65535, got "${value}"`);

@@ -63,6 +63,7 @@ class FakeAggregator implements JobsServiceController {
       spec: request.spec,
       status: 'pending',
       currentRound: 0,
+      privacy: undefined,
       failureReason: '',
       submittedBy: request.submittedBy,
       createdAtUnixMs: 1_700_000_000_000,
@@ -426,6 +427,7 @@ describe('gateway against a fake aggregator', () => {
         {
           round: 1,
           status: 'completed',
+          epsilonSpent: 0,
           startedAtUnixMs: 1,
           closedAtUnixMs: 2,
           durationMs: 1,
@@ -659,6 +661,7 @@ describe('gateway against a fake aggregator', () => {
       return [
         {
           header: {
+            privacy: undefined,
             jobId: 'job-1',
             round: 3,
             model: spec,

@@ -16,6 +16,16 @@ const policySchema = z.strictObject({
   maxRounds: z.number().int().min(1).default(10_000),
   /** automatic: jobs that pass the rules above are accepted; manual: a site admin approves each one. */
   approval: z.enum(['automatic', 'manual']).default('automatic'),
+  privacy: z
+    .strictObject({
+      /** Refuse jobs without differential privacy. */
+      requirePrivacy: z.boolean().default(false),
+      /** The most epsilon one job may plan to spend on this silo's data. */
+      maxEpsilonPerJob: z.number().positive().default(10),
+      /** The lifetime budget of each dataset across all jobs (basic composition). */
+      lifetimeEpsilon: z.number().positive().default(30),
+    })
+    .prefault({}),
 });
 
 const tlsSchema = z.strictObject({

@@ -31,10 +31,33 @@ export class PolicyService {
     if (spec.rounds > policy.maxRounds) {
       return refuse(`${spec.rounds} rounds exceed this silo's limit of ${policy.maxRounds}`);
     }
-    if (spec.privacy?.enabled) {
-      return refuse('differential privacy is not supported by this silo agent version');
+    const privacy = spec.privacy?.enabled ? spec.privacy : undefined;
+    if (!privacy && policy.privacy.requirePrivacy) {
+      return refuse('this silo accepts only differentially private jobs');
+    }
+    if (privacy && privacy.targetEpsilon > policy.privacy.maxEpsilonPerJob) {
+      return refuse(
+        `the job plans ε = ${privacy.targetEpsilon}; this silo allows at most ${policy.privacy.maxEpsilonPerJob} per job`,
+      );
     }
     return { accept: true, reason: 'policy checks passed' };
+  }
+
+  /** The dataset's lifetime budget: the job's whole target must fit in what the ledger has left. */
+  judgeBudget(spec: JobSpec, committed: number): PolicyDecision {
+    const privacy = spec.privacy?.enabled ? spec.privacy : undefined;
+    if (!privacy) return { accept: true, reason: 'no privacy budget involved' };
+    const lifetime = this.config.policy.privacy.lifetimeEpsilon;
+    if (committed + privacy.targetEpsilon > lifetime * (1 + 1e-9)) {
+      return refuse(
+        `dataset "${spec.dataset?.id ?? ''}" has ε ${(lifetime - committed).toFixed(3)} left of its lifetime ` +
+          `${lifetime}; the job would spend up to ${privacy.targetEpsilon}`,
+      );
+    }
+    return {
+      accept: true,
+      reason: `privacy budget: ε ${committed} + ${privacy.targetEpsilon} ≤ ${lifetime}`,
+    };
   }
 
   /** Checks what depends on the local data: enough usable training records. */

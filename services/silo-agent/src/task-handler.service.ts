@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
 import type { Logger } from 'pino';
@@ -17,7 +18,9 @@ import { deriveSeed, initialWeights } from '@cohort/model';
 import { signDecision, signUpdate, verifyReceipt, type SiloIdentity } from '@cohort/identity';
 import { SEALING_SCHEME, generateSealingKeyPair, seal, updateAad } from '@cohort/sealing';
 import { binaryMetrics } from '@cohort/evaluation';
-import { evaluateModel, trainLocal } from '@cohort/training';
+import { dpGradientStep, evaluateModel, trainLocal } from '@cohort/training';
+import { Accountant, addGaussianNoise, clipToNorm } from '@cohort/privacy';
+import { PrivacyLedger } from './privacy/privacy-ledger.js';
 import type { SiloDataset } from '@cohort/data';
 import { SiloConfig } from './config.js';
 import { DatasetsService } from './datasets.service.js';
@@ -31,6 +34,8 @@ import { EnclaveRefused, EnclaveTrust, type TrustedEnclave } from './trust/encla
 interface AcceptedJob {
   spec: JobSpec;
   dataset: SiloDataset;
+  /** DP jobs: this silo's own accountant of what its records have spent in this job. */
+  accountant?: Accountant;
 }
 
 /** Carries out the aggregator's tasks one at a time, in the order they arrive. */
@@ -79,6 +84,7 @@ export class TaskHandler {
         this.cancelled.add(task.jobId);
         this.accepted.delete(task.jobId);
         await this.approvals.forget(task.jobId);
+        await (await this.ledger()).finish(task.jobId);
         this.log.info({ jobId: task.jobId, reason: task.reason }, 'job cancelled by the aggregator');
         return;
       default:
@@ -96,6 +102,10 @@ export class TaskHandler {
       try {
         dataset = await this.datasets.load(spec.dataset?.id ?? '', spec.dataset?.features ?? []);
         decision = this.policy.judgeData(dataset);
+        if (decision.accept) {
+          const ledger = await this.ledger();
+          decision = this.policy.judgeBudget(spec, ledger.committed(spec.dataset?.id ?? ''));
+        }
       } catch (err) {
         decision = { accept: false, reason: `local data cannot be used: ${(err as Error).message}` };
       }
@@ -125,10 +135,23 @@ export class TaskHandler {
     reason: string,
     job: AcceptedJob | undefined,
   ): Promise<void> {
+    const privacy = job?.spec.privacy?.enabled ? job.spec.privacy : undefined;
     if (accept && job) {
-      this.accepted.set(jobId, job);
+      this.accepted.set(jobId, { ...job, accountant: privacy ? new Accountant() : undefined });
+      if (privacy) {
+        // The whole target is reserved now: a job may spend up to it, and the ledger must never be overrun.
+        await (
+          await this.ledger()
+        ).reserve(job.spec.dataset?.id ?? '', jobId, privacy.targetEpsilon, privacy.delta);
+        this.log.info(
+          { audit: true, jobId, reservedEpsilon: privacy.targetEpsilon, delta: privacy.delta },
+          'privacy budget reserved',
+        );
+      }
       await this.warmUp(job);
     }
+    // DP: the expected batch size needs the silo's size; rounded to 10 and treated as public (privacy statement).
+    const declaredRecords = accept && job && privacy ? Math.round(job.dataset.train.n / 10) * 10 : 0;
     this.log.info({ audit: true, jobId, accept, reason }, 'decided on a job offer');
     const signature = await signDecision(this.identity, {
       jobId,
@@ -138,7 +161,15 @@ export class TaskHandler {
       reason,
     });
     await firstValueFrom(
-      this.federation.decide({ jobId, siloId: this.config.siloId, accept, reason, signature, round: 0 }),
+      this.federation.decide({
+        jobId,
+        siloId: this.config.siloId,
+        accept,
+        reason,
+        signature,
+        round: 0,
+        declaredRecords,
+      }),
     );
   }
 
@@ -151,24 +182,11 @@ export class TaskHandler {
       );
       return;
     }
-    const { spec, dataset } = job;
     // The enclave check runs while the model trains; its outcome is awaited before anything is sealed.
     const attested = this.enclave.verifyFor(task.jobId, task.round);
     attested.catch(() => undefined);
     const global = await this.globalModel(task, task.round - 1);
-    const local = spec.local ?? { epochs: 1, batchSize: 32, learningRate: 0.1 };
-    const result = await trainLocal(
-      spec.model ?? { template: 'logreg', hiddenUnits: [] },
-      dataset.train.d,
-      global,
-      dataset.train,
-      {
-        epochs: local.epochs,
-        batchSize: local.batchSize,
-        learningRate: local.learningRate,
-        seed: deriveSeed(spec.seed, task.round, hashString(this.config.siloId)),
-      },
-    );
+    const result = await this.localUpdate(job, task, global);
     let enclave: TrustedEnclave;
     try {
       enclave = await attested;
@@ -179,7 +197,7 @@ export class TaskHandler {
       return;
     }
     const identityClaims = { jobId: task.jobId, round: task.round, siloId: this.config.siloId };
-    const plaintext = packFloat32(result.delta);
+    const plaintext = packFloat32(result.update);
     const sealed = await seal(enclave.hpkePublicKey, plaintext, updateAad(identityClaims));
     plaintext.fill(0);
     const digest = sha256(sealed);
@@ -187,7 +205,7 @@ export class TaskHandler {
       ...identityClaims,
       nonce: task.nonce,
       payloadSha256: digest,
-      exampleCount: dataset.train.n,
+      exampleCount: result.exampleCount,
       sealing: SEALING_SCHEME,
     });
     const chunks: UpdateChunk[] = [
@@ -197,7 +215,7 @@ export class TaskHandler {
           round: task.round,
           siloId: this.config.siloId,
           nonce: task.nonce,
-          exampleCount: dataset.train.n,
+          exampleCount: result.exampleCount,
           payloadSha256: digest,
           encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
           payloadBytes: sealed.byteLength,
@@ -214,6 +232,7 @@ export class TaskHandler {
       payloadSha256: digest,
       receivedAtUnixMs: receipt.receivedAtUnixMs,
     });
+    await this.chargePrivacy(job, task);
     this.log.info(
       {
         audit: true,
@@ -262,6 +281,68 @@ export class TaskHandler {
     });
   }
 
+  /**
+   * What this silo contributes to a round. Without DP: the delta of local training, weighted by its record
+   * count. Patient-level DP: one DP-SGD step's sum of per-record clipped gradients over a Poisson sample (no count
+   * leaves); in local mode the silo adds N(0, σ²C²) itself. Silo-level DP: the training delta, clipped to C and
+   * noised here in local mode (the enclave clips and noises in central mode).
+   */
+  private async localUpdate(
+    job: AcceptedJob,
+    task: Task,
+    global: Float32Array,
+  ): Promise<{ update: Float32Array; exampleCount: number; trainMs: number }> {
+    const { spec, dataset } = job;
+    const model = spec.model ?? { template: 'logreg', hiddenUnits: [] };
+    const seed = deriveSeed(spec.seed, task.round, hashString(this.config.siloId));
+    const privacy = spec.privacy?.enabled ? spec.privacy : undefined;
+    const dp = task.dp;
+    if (privacy && dp && privacy.level !== 'silo') {
+      // The Poisson sample must be unpredictable from outside the silo (the accountant assumes so): a fresh
+      // secret seed each round, not one derived from the job's public seed.
+      const step = await dpGradientStep(model, dataset.train.d, global, dataset.train, {
+        samplingRate: dp.samplingRate,
+        clipNorm: dp.clipNorm,
+        seed: randomInt(2 ** 31),
+      });
+      const update =
+        privacy.mode === 'local'
+          ? addGaussianNoise(step.clippedGradientSum, dp.noiseMultiplier * dp.clipNorm)
+          : step.clippedGradientSum;
+      return { update, exampleCount: 0, trainMs: step.trainMs };
+    }
+    const local = spec.local ?? { epochs: 1, batchSize: 32, learningRate: 0.1 };
+    const trained = await trainLocal(model, dataset.train.d, global, dataset.train, { ...local, seed });
+    if (privacy && dp) {
+      const update =
+        privacy.mode === 'local'
+          ? addGaussianNoise(clipToNorm(trained.delta, dp.clipNorm).clipped, dp.noiseMultiplier * dp.clipNorm)
+          : trained.delta;
+      return { update, exampleCount: 0, trainMs: trained.trainMs };
+    }
+    return { update: trained.delta, exampleCount: dataset.train.n, trainMs: trained.trainMs };
+  }
+
+  /** After an update counted: this silo's own account of what the job has spent of its records' privacy. */
+  private async chargePrivacy(job: AcceptedJob, task: Task): Promise<void> {
+    const privacy = job.spec.privacy?.enabled ? job.spec.privacy : undefined;
+    if (!privacy || !job.accountant || !task.dp) return;
+    job.accountant.record({ samplingRate: task.dp.samplingRate, noiseMultiplier: task.dp.noiseMultiplier });
+    const { epsilon } = job.accountant.spent(privacy.delta);
+    await (await this.ledger()).charge(task.jobId, epsilon, job.accountant.totalSteps);
+    this.log.info(
+      { audit: true, jobId: task.jobId, round: task.round, epsilonSpent: epsilon, delta: privacy.delta },
+      'privacy spent',
+    );
+  }
+
+  private ledgerPromise: Promise<PrivacyLedger> | undefined;
+
+  private ledger(): Promise<PrivacyLedger> {
+    this.ledgerPromise ??= PrivacyLedger.open(this.config.stateDir);
+    return this.ledgerPromise;
+  }
+
   private async declineRound(task: Task, reason: string): Promise<void> {
     const claims = {
       jobId: task.jobId,
@@ -271,7 +352,7 @@ export class TaskHandler {
       reason,
     };
     const signature = await signDecision(this.identity, claims);
-    await firstValueFrom(this.federation.decide({ ...claims, signature }));
+    await firstValueFrom(this.federation.decide({ ...claims, signature, declaredRecords: 0 }));
     this.log.warn(
       { audit: true, jobId: task.jobId, round: task.round, reason },
       'declined the round: nothing was sent',

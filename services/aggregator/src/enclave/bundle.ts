@@ -19,6 +19,7 @@ const CODE_FOLDERS = [
   'libs/aggregation/src',
   'libs/identity/src',
   'libs/attestation/src',
+  'libs/privacy/src',
   'libs/protocol/src',
 ];
 

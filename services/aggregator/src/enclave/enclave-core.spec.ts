@@ -64,7 +64,7 @@ describe('EnclaveCore', () => {
       payloadSha256: a.payloadSha256,
       receivedAtUnixMs: ra.receivedAtUnixMs,
     });
-    const { mean, updates } = core.release('job', 1);
+    const { aggregate: mean, updates } = core.release('job', 1);
     expect(updates).toBe(2);
     // (1·[1,2] + 2·[4,8]) / 3
     expect([...unpackFloat32(mean)]).toEqual([3, 6]);
@@ -98,7 +98,7 @@ describe('EnclaveCore', () => {
     expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'h', [1, 2], 2)))).toBe('ROUND_NOT_OPEN');
 
     // None of the refused updates counted.
-    expect([...unpackFloat32(core.release('job', 1).mean)]).toEqual([1, 2]);
+    expect([...unpackFloat32(core.release('job', 1).aggregate)]).toEqual([1, 2]);
   });
 
   it('attests its measurement and binds both of its public keys to the silo’s nonce', async () => {
@@ -118,6 +118,25 @@ describe('EnclaveCore', () => {
     expect(await codeOf(core.attest(new Uint8Array(4), 'cohort-federation'))).toBe(
       'ATTESTATION_NONCE_INVALID',
     );
+  });
+
+  it('under DP sums updates without weights, clips each at silo level, and noises the sum in central mode', async () => {
+    const { core } = await enclaveWithAuthority();
+    core.openRound('job', 1, 2, { level: 'silo', mode: 'local', clipNorm: 1, noiseStd: 0 });
+    await core.addUpdate({ ...(await sealedUpdate(core, 'a', [3, 4])), exampleCount: 1000 });
+    await core.addUpdate(await sealedUpdate(core, 'b', [0.3, 0.4]));
+    // [3,4] is clipped to [0.6,0.8]; counts do not weigh; local mode adds no noise.
+    expect(
+      [...unpackFloat32(core.release('job', 1).aggregate)].map((v) => Math.round(v * 1e5) / 1e5),
+    ).toEqual([0.9, 1.2]);
+
+    core.openRound('job', 2, 20_000, { level: 'patient', mode: 'central', clipNorm: 1, noiseStd: 3 });
+    await core.addUpdate(await sealedUpdate(core, 'a', new Array<number>(20_000).fill(1), 2));
+    const noised = unpackFloat32(core.release('job', 2).aggregate);
+    const mean = noised.reduce((a, v) => a + v, 0) / noised.length;
+    const sd = Math.sqrt(noised.reduce((a, v) => a + (v - mean) ** 2, 0) / noised.length);
+    expect(Math.abs(mean - 1)).toBeLessThan(0.1);
+    expect(Math.abs(sd - 3)).toBeLessThan(0.1);
   });
 
   it('describes no private key material', async () => {

@@ -11,7 +11,8 @@ import {
   updateAad,
   type SealingKeyPair,
 } from '@cohort/sealing';
-import type { EnclaveDescription, SealedUpdate } from './enclave-protocol.js';
+import type { EnclaveDescription, EnclaveDp, SealedUpdate } from './enclave-protocol.js';
+import { addGaussianNoise, clipToNorm } from '@cohort/privacy';
 
 export class EnclaveError extends Error {
   constructor(
@@ -41,6 +42,7 @@ export interface Attester {
 
 interface OpenRound {
   parameterCount: number;
+  dp: EnclaveDp | undefined;
   accumulator: MeanAccumulator;
   accepted: Set<string>;
   /** Updates being opened right now: a second one from the same silo meanwhile is a replay. */
@@ -115,9 +117,10 @@ export class EnclaveCore {
     );
   }
 
-  openRound(jobId: string, round: number, parameterCount: number): void {
+  openRound(jobId: string, round: number, parameterCount: number, dp?: EnclaveDp): void {
     this.rounds.set(key(jobId, round), {
       parameterCount,
+      dp,
       accumulator: createMeanAccumulator(parameterCount),
       accepted: new Set(),
       opening: new Set(),
@@ -177,7 +180,14 @@ export class EnclaveCore {
           );
         }
       }
-      open_.accumulator.add(delta, u.exampleCount);
+      if (open_.dp) {
+        // DP: a plain sum (counts are private), each silo's update clipped first at silo level.
+        const contribution = open_.dp.level === 'silo' ? clipToNorm(delta, open_.dp.clipNorm).clipped : delta;
+        open_.accumulator.add(contribution, 1);
+        contribution.fill(0);
+      } else {
+        open_.accumulator.add(delta, u.exampleCount);
+      }
       delta.fill(0);
     } finally {
       plaintext.fill(0);
@@ -194,17 +204,21 @@ export class EnclaveCore {
     return { receipt, receivedAtUnixMs, accepted: open_.accepted.size };
   }
 
-  /** Releases the round's aggregate and forgets the round. */
-  release(jobId: string, round: number): { mean: Uint8Array; updates: number } {
+  /** Releases the round's aggregate (under DP: the sum, noised here in central mode) and forgets the round. */
+  release(jobId: string, round: number): { aggregate: Uint8Array; updates: number } {
     const open_ = this.rounds.get(key(jobId, round));
     if (!open_)
       throw new EnclaveError('ROUND_NOT_OPEN', `round ${round} of job ${jobId} is not open in the enclave`);
     if (open_.accepted.size === 0)
       throw new EnclaveError('ROUND_EMPTY', `round ${round} of job ${jobId} has no updates`);
     this.rounds.delete(key(jobId, round));
-    const mean = open_.accumulator.result();
+    let aggregate = open_.accumulator.result();
+    if (open_.dp) {
+      const sum = aggregate.map((v) => v * open_.accumulator.totalWeight);
+      aggregate = open_.dp.mode === 'central' ? addGaussianNoise(sum, open_.dp.noiseStd) : sum;
+    }
     return {
-      mean: new Uint8Array(mean.buffer, mean.byteOffset, mean.byteLength),
+      aggregate: new Uint8Array(aggregate.buffer, aggregate.byteOffset, aggregate.byteLength),
       updates: open_.accepted.size,
     };
   }

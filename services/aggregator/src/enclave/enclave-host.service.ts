@@ -1,6 +1,6 @@
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { EnclaveCallError, type EnclaveClient } from './enclave.client.js';
-import type { EnclaveDescription, EnclaveReplies, SealedUpdate } from './enclave-protocol.js';
+import type { EnclaveDescription, EnclaveDp, EnclaveReplies, SealedUpdate } from './enclave-protocol.js';
 
 /** Enclave refusals that mean the update itself is bad, mapped to the codes silos and operators see. */
 const UPDATE_ERRORS: Record<string, AggregatorErrorCode> = {
@@ -24,18 +24,18 @@ export class EnclaveHost {
     return this.wrap(this.client.call({ type: 'attest', nonce, audience })).then((r) => r.token);
   }
 
-  async openRound(jobId: string, round: number, parameterCount: number): Promise<void> {
-    await this.wrap(this.client.call({ type: 'open-round', jobId, round, parameterCount }));
+  async openRound(jobId: string, round: number, parameterCount: number, dp?: EnclaveDp): Promise<void> {
+    await this.wrap(this.client.call({ type: 'open-round', jobId, round, parameterCount, dp }));
   }
 
   addUpdate(u: SealedUpdate): Promise<EnclaveReplies['add-update']> {
     return this.wrap(this.client.call({ type: 'add-update', ...u }));
   }
 
-  /** The round's weighted mean: the only value derived from updates that leaves the enclave. */
+  /** The round's aggregate (weighted mean, or under DP the noised sum): the only value that leaves the enclave. */
   async release(jobId: string, round: number): Promise<Float32Array> {
     const r = await this.wrap(this.client.call({ type: 'release', jobId, round }));
-    const copy = new Uint8Array(r.mean);
+    const copy = new Uint8Array(r.aggregate);
     return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
   }
 

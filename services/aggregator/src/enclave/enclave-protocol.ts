@@ -6,6 +6,17 @@ export interface EnclaveErrorReply {
   message: string;
 }
 
+/**
+ * A DP round's mechanism, applied inside the enclave: updates are summed (not weighted by counts), clipped to
+ * clipNorm first at silo level, and the sum gets N(0, noiseStd²) per coordinate in central mode.
+ */
+export interface EnclaveDp {
+  level: 'patient' | 'silo';
+  mode: 'central' | 'local';
+  clipNorm: number;
+  noiseStd: number;
+}
+
 /** An update as it crosses into the enclave: still sealed, with the digest the silo signed. */
 export interface SealedUpdate {
   jobId: string;
@@ -19,7 +30,7 @@ export interface SealedUpdate {
 export type EnclaveRequest =
   | { type: 'describe' }
   | { type: 'attest'; nonce: Uint8Array; audience: string }
-  | { type: 'open-round'; jobId: string; round: number; parameterCount: number }
+  | { type: 'open-round'; jobId: string; round: number; parameterCount: number; dp?: EnclaveDp }
   | ({ type: 'add-update' } & SealedUpdate)
   | { type: 'release'; jobId: string; round: number }
   | { type: 'discard-round'; jobId: string; round: number };
@@ -39,8 +50,8 @@ export interface EnclaveReplies {
   attest: { token: string };
   'open-round': { opened: true };
   'add-update': { receipt: string; receivedAtUnixMs: number; accepted: number };
-  /** The aggregate: the weighted mean of the round's updates, the only thing the enclave releases. */
-  release: { mean: Uint8Array; updates: number };
+  /** The only thing the enclave releases: the weighted mean of the round's updates, or under DP their noised sum. */
+  release: { aggregate: Uint8Array; updates: number };
   'discard-round': { discarded: boolean };
 }
 

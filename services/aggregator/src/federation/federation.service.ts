@@ -16,6 +16,7 @@ import {
   type Metrics,
   type MetricsReport,
   type ModelChunk,
+  type PrivacyStatement,
   type Receipt,
   type Task,
   type UpdateChunk,
@@ -37,7 +38,7 @@ import { validateMetrics } from './metrics-validation.js';
 import { EnrolmentService } from './enrolment.service.js';
 import { AgentAttestation } from '../trust/agent-attestation.service.js';
 import { SiloGuard } from '../trust/silo-guard.service.js';
-import type { CallLike } from '../trust/peer.js';
+import { peerCommonName, type CallLike } from '../trust/peer.js';
 import { EnclaveHost } from '../enclave/enclave-host.service.js';
 import { TRUST, type AggregatorTrust } from '../trust/trust.provider.js';
 
@@ -125,7 +126,7 @@ export class FederationService {
       );
     }
     if (request.round > 0) return this.declineRound(job.id, request.round, siloId, request.reason);
-    await this.jobs.recordDecision(job.id, siloId, request.accept, request.reason);
+    await this.jobs.recordDecision(job.id, siloId, request.accept, request.reason, request.declaredRecords);
     this.log.info(
       { audit: true, jobId: job.id, siloId, accept: request.accept, reason: request.reason },
       'silo decided on a job',
@@ -137,6 +138,8 @@ export class FederationService {
   private async declineRound(jobId: string, round: number, siloId: string, reason: string): Promise<void> {
     const active = this.activeRounds.require(jobId, round);
     if (!active.isParticipant(siloId) || active.accepted.has(siloId)) return;
+    // The round's rows are written once it is recorded; a decline written before would be overwritten.
+    await active.ready.catch(() => undefined);
     active.drop(siloId);
     await this.rounds.setUpdate(jobId, round, siloId, 'rejected', {
       reason: `declined by the silo: ${reason}`,
@@ -165,11 +168,10 @@ export class FederationService {
             if (!header) {
               if (!chunk.header) throw malformed('the first chunk of an upload must carry the header');
               header = chunk.header;
-              const size = this.admitHeader(header);
-              payload = Buffer.alloc(size);
               // Identity and signature are checked while the payload streams in; no byte of it is used before.
               admitted = this.authenticate(header, call);
               admitted.catch(() => undefined);
+              payload = Buffer.alloc(this.admitHeader(header));
               return;
             }
             if (chunk.header) throw malformed('an upload carries exactly one header, in its first chunk');
@@ -205,9 +207,18 @@ export class FederationService {
         if (!(err instanceof AggregatorException)) throw err;
         failure = err;
       }
+    } else if (admitted) {
+      // Whatever else is wrong with it, a message not provably the named silo's own is refused as such, so it
+      // cannot change that silo's round state.
+      try {
+        await admitted;
+      } catch (err) {
+        if (!(err instanceof AggregatorException)) throw err;
+        failure = err;
+      }
     }
     failure ??= malformed('the upload ended before its header arrived');
-    if (header) await this.recordRejection(header, failure);
+    await this.recordRejection(header, failure, call);
     throw failure;
   }
 
@@ -258,7 +269,14 @@ export class FederationService {
           `seals to ${expected} bytes`,
       );
     }
-    if (!Number.isInteger(header.exampleCount) || header.exampleCount <= 0) {
+    if (active.differentiallyPrivate) {
+      // A true count would leak outside the noised aggregate: DP updates carry none.
+      if (header.exampleCount !== 0) {
+        throw malformed(
+          `a differentially private update must not carry an example count (got ${header.exampleCount})`,
+        );
+      }
+    } else if (!Number.isInteger(header.exampleCount) || header.exampleCount <= 0) {
       throw malformed(`the example count must be a positive integer, got ${header.exampleCount}`);
     }
     return expected;
@@ -336,19 +354,28 @@ export class FederationService {
     };
   }
 
-  private async recordRejection(header: UpdateHeader, failure: AggregatorException): Promise<void> {
+  private async recordRejection(
+    header: UpdateHeader | undefined,
+    failure: AggregatorException,
+    call: CallLike,
+  ): Promise<void> {
     this.log.warn(
       {
-        jobId: header.jobId,
-        round: header.round,
-        siloId: header.siloId,
+        audit: true,
+        jobId: header?.jobId,
+        round: header?.round,
+        siloId: header?.siloId,
+        peer: peerCommonName(call),
         code: failure.code,
         reason: failure.message,
       },
       'update rejected',
     );
+    if (!header) return;
     const active = this.activeRounds.all().find((r) => r.jobId === header.jobId && r.round === header.round);
     if (!active?.isParticipant(header.siloId)) return;
+    // The round's rows are written once it is recorded; a rejection written before would be overwritten.
+    await active.ready.catch(() => undefined);
     // A replay must not overwrite the record of the accepted update, and a message that is not the silo's own
     // (bad signature, wrong certificate, revoked) must not change its round state.
     if (FOREIGN_FAILURES.has(failure.code) || active.accepted.has(header.siloId)) return;
@@ -385,6 +412,7 @@ export function modelChunks(
   spec: { model?: { template: string; hiddenUnits: number[] }; dataset?: { features: string[] } },
   weights: Buffer,
   digest: Buffer,
+  privacy?: PrivacyStatement,
 ): ModelChunk[] {
   const model = spec.model ?? { template: 'logreg', hiddenUnits: [] };
   const header: ModelChunk = {
@@ -396,6 +424,7 @@ export function modelChunks(
       encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
       totalBytes: weights.byteLength,
       sha256: digest,
+      privacy,
     },
   };
   return [header, ...chunkBytes(weights).map((data) => ({ data }))];

@@ -1,7 +1,6 @@
 import type { Metrics } from '@cohort/protocol';
+import { DEFAULT_HISTOGRAM_BINS } from '@cohort/evaluation';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
-
-const MAX_BINS = 1000;
 
 /** Metrics come from outside: refuse values that would poison the aggregate (NaN, out-of-range, huge arrays). */
 export function validateMetrics(metrics: Metrics | undefined, siloId: string): Metrics {
@@ -17,10 +16,14 @@ export function validateMetrics(metrics: Metrics | undefined, siloId: string): M
   }
   const pos = metrics.positiveHistogram ?? [];
   const neg = metrics.negativeHistogram ?? [];
-  if (pos.length !== neg.length || pos.length > MAX_BINS)
-    throw bad('histograms must have the same number of bins (≤ 1000)');
+  // Every silo bins its scores the same way: reports are summed bin by bin, so one of another shape would
+  // fail the whole round's evaluation rather than only its own report.
+  if (pos.length !== DEFAULT_HISTOGRAM_BINS || neg.length !== DEFAULT_HISTOGRAM_BINS)
+    throw bad(
+      `histograms must have ${DEFAULT_HISTOGRAM_BINS} bins each, got ${pos.length} and ${neg.length}`,
+    );
   const total = [...pos, ...neg].reduce((a, b) => a + b, 0);
-  if (pos.length > 0 && total !== metrics.examples) {
+  if (total !== metrics.examples) {
     throw bad(`histograms count ${total} examples, the report says ${metrics.examples}`);
   }
   const result: Metrics = {

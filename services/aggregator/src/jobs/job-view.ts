@@ -1,4 +1,5 @@
 import type { Job, Metrics, RoundSummary } from '@cohort/protocol';
+import { JobPrivacy } from '../privacy/job-privacy.js';
 import type { DecisionRow, JobRow } from './job.repository.js';
 import type { RoundRow, RoundSiloRow } from '../rounds/round.repository.js';
 
@@ -20,6 +21,7 @@ export function toJobMessage(
     closedAtUnixMs: r.closedAt?.getTime() ?? 0,
     durationMs: r.durationMs ?? 0,
     metrics: metricsOrUndefined(r.metrics),
+    epsilonSpent: r.epsilonSpent ?? 0,
     silos: silos
       .filter((s) => s.round === r.round)
       .map((s) => ({
@@ -47,5 +49,6 @@ export function toJobMessage(
       decidedAtUnixMs: d.decidedAt.getTime(),
     })),
     rounds: roundSummaries,
+    privacy: JobPrivacy.of(job.spec, job.privacyState)?.statement(),
   };
 }

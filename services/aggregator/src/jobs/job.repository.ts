@@ -15,6 +15,8 @@ export interface JobRow {
   submittedBy: string;
   createdAt: Date;
   updatedAt: Date;
+  /** A DP job's accountant (recorded steps); null otherwise or before its first round. */
+  privacyState: unknown;
 }
 
 export interface DecisionRow {
@@ -22,10 +24,12 @@ export interface DecisionRow {
   accept: boolean;
   reason: string;
   decidedAt: Date;
+  declaredRecords: number;
 }
 
 const jobColumns = `id, spec, status, current_round AS "currentRound", failure_reason AS "failureReason",
-  submitted_by AS "submittedBy", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  submitted_by AS "submittedBy", created_at AS "createdAt", updated_at AS "updatedAt",
+  privacy_state AS "privacyState"`;
 
 @Injectable()
 export class JobRepository {
@@ -100,18 +104,33 @@ export class JobRepository {
     return rows[0]?.state ?? null;
   }
 
-  async recordDecision(jobId: string, siloId: string, accept: boolean, reason: string): Promise<void> {
+  async recordDecision(
+    jobId: string,
+    siloId: string,
+    accept: boolean,
+    reason: string,
+    declaredRecords = 0,
+  ): Promise<void> {
     await this.db.query(
-      `INSERT INTO job_decisions (job_id, silo_id, accept, reason) VALUES ($1, $2, $3, $4)
+      `INSERT INTO job_decisions (job_id, silo_id, accept, reason, declared_records) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (job_id, silo_id) DO UPDATE SET accept = EXCLUDED.accept, reason = EXCLUDED.reason,
-         decided_at = now()`,
-      [jobId, siloId, accept, reason],
+         declared_records = EXCLUDED.declared_records, decided_at = now()`,
+      [jobId, siloId, accept, reason, declaredRecords],
     );
+  }
+
+  /** A DP job's spec gains its calibrated noise multiplier before it is offered. */
+  async updateSpec(id: string, spec: JobSpec): Promise<void> {
+    await this.db.query(`UPDATE jobs SET spec = $2::jsonb, updated_at = now() WHERE id = $1`, [
+      id,
+      JSON.stringify(spec),
+    ]);
   }
 
   async listDecisions(jobId: string): Promise<DecisionRow[]> {
     return this.db.query<DecisionRow>(
-      `SELECT silo_id AS "siloId", accept, reason, decided_at AS "decidedAt" FROM job_decisions
+      `SELECT silo_id AS "siloId", accept, reason, decided_at AS "decidedAt", declared_records AS "declaredRecords"
+       FROM job_decisions
        WHERE job_id = $1 ORDER BY silo_id`,
       [jobId],
     );

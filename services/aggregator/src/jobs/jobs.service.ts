@@ -32,6 +32,7 @@ import { RoundRepository } from '../rounds/round.repository.js';
 import { JobEvents } from './job-events.service.js';
 import { JobRepository, TERMINAL_STATUSES, type JobRow } from './job.repository.js';
 import { toJobMessage } from './job-view.js';
+import { JobPrivacy } from '../privacy/job-privacy.js';
 
 const MAX_PAGE = 100;
 
@@ -150,11 +151,20 @@ export class JobsService {
         `job ${job.id} is ${job.status}; a model is released only when the job has completed`,
       );
     }
-    const model = await this.models.get(job.id, job.spec.rounds);
+    // A DP job may stop before its planned rounds, when another round would exceed its budget.
+    const finalRound = await this.rounds.lastAggregatedRound(job.id);
+    const model = await this.models.get(job.id, finalRound);
     if (!model)
       throw new AggregatorException(AggregatorErrorCode.INTERNAL, `job ${job.id} lost its final model`);
     this.log.info({ jobId: job.id, by: request.requestedBy }, 'model downloaded');
-    return modelChunks(job.id, job.spec.rounds, job.spec, model.weights, model.sha256);
+    return modelChunks(
+      job.id,
+      finalRound,
+      job.spec,
+      model.weights,
+      model.sha256,
+      JobPrivacy.of(job.spec, job.privacyState)?.statement(),
+    );
   }
 
   async listSilos(): Promise<ListSilosResponse> {

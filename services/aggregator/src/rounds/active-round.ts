@@ -21,6 +21,8 @@ export class ActiveRound {
   readonly metrics = new Map<string, Metrics>();
   /** Silos whose upload is being handed to the enclave: a second upload meanwhile is a replay. */
   readonly inFlight = new Set<string>();
+  /** A DP round: updates carry no example count and no per-silo metric is taken. */
+  differentiallyPrivate = false;
   /** Settles once the round is recorded and open in the enclave; uploads are processed only after. */
   ready: Promise<void> = Promise.resolve();
   private readonly expected: Set<string>;

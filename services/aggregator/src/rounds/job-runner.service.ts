@@ -8,6 +8,7 @@ import {
   sha256,
   unpackFloat32,
   type JobSpec,
+  type PrivacySpec,
   type Metrics,
   type Task,
 } from '@cohort/protocol';
@@ -25,6 +26,8 @@ import { SiloSessions } from '../federation/silo-sessions.service.js';
 import { JobEvents } from '../jobs/job-events.service.js';
 import { JobRepository, type JobRow } from '../jobs/job.repository.js';
 import { EnclaveHost } from '../enclave/enclave-host.service.js';
+import type { EnclaveDp } from '../enclave/enclave-protocol.js';
+import { JobPrivacy } from '../privacy/job-privacy.js';
 import { ActiveRound } from './active-round.js';
 import { ActiveRounds } from './active-rounds.service.js';
 import { ModelRepository } from './model.repository.js';
@@ -39,6 +42,32 @@ interface GlobalModel {
   weights: Float32Array;
   bytes: Buffer;
   sha256: Buffer;
+}
+
+interface DpContext {
+  privacy: JobPrivacy;
+  normaliser: number;
+  enclave: EnclaveDp;
+}
+
+function calibrate(spec: JobSpec): PrivacySpec | undefined {
+  try {
+    return JobPrivacy.calibrate(spec);
+  } catch (err) {
+    throw new JobFailure(`the privacy target cannot be met: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The pseudo-gradient the server optimiser applies. Without DP the enclave released the weighted mean of the
+ * silos' deltas. With DP it released a noised sum: at patient level of clipped per-record gradients (one DP-SGD
+ * step: w ← w − η·sum/(q·N)), at silo level of clipped deltas (their mean over the silos).
+ */
+function toDelta(aggregate: Float32Array, dp: DpContext | undefined, spec: JobSpec): Float32Array {
+  if (!dp) return aggregate;
+  const scale =
+    dp.privacy.spec.level === 'silo' ? 1 / dp.normaliser : -(spec.local?.learningRate ?? 0.1) / dp.normaliser;
+  return aggregate.map((v) => v * scale);
 }
 
 /** Lets the event loop flush pending socket writes (tasks to silos) before CPU-bound database work. */
@@ -111,13 +140,19 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private async drive(jobId: string, abort: AbortSignal): Promise<void> {
     const job = await this.jobs.get(jobId);
     if (!job) return;
-    const spec = job.spec;
+    let spec = job.spec;
     const inputDim = spec.dataset?.features.length ?? 0;
     const modelSpec = spec.model ?? { template: 'logreg', hiddenUnits: [] };
     const p = parameterCount(modelLayout(modelSpec, inputDim));
     try {
       let participants: string[];
       if (job.status === 'pending') {
+        if (spec.privacy?.enabled && !(spec.privacy.noiseMultiplier > 0)) {
+          // Silos judge the offer (and their ledgers) on the calibrated mechanism.
+          spec = { ...spec, privacy: calibrate(spec) };
+          await this.jobs.updateSpec(jobId, spec);
+          job.spec = spec;
+        }
         participants = await this.offer(job, abort);
         if (abort.aborted) return;
         const weights = initialWeights(modelSpec, inputDim, spec.seed);
@@ -139,8 +174,27 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       let optimizerState: ServerOptimizerState | undefined = savedState
         ? decodeOptimizerState(savedState)
         : undefined;
+      const dp = await this.dpContext(jobId, spec, participants);
       for (let round = last + 1; round <= spec.rounds; round++) {
-        const result = await this.runRound(jobId, spec, round, p, model, optimizerState, participants, abort);
+        if (dp && !dp.privacy.allowsAnotherRound()) {
+          this.log.info(
+            { jobId, round, epsilon: dp.privacy.spent().epsilon },
+            'privacy budget reached: stopping',
+          );
+          this.events.emit({ jobId, type: 'status', round, message: 'privacy budget reached' });
+          break;
+        }
+        const result = await this.runRound(
+          jobId,
+          spec,
+          round,
+          p,
+          model,
+          optimizerState,
+          participants,
+          abort,
+          dp,
+        );
         if (!result) return;
         ({ model, state: optimizerState } = result);
       }
@@ -220,6 +274,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     optimizerState: ServerOptimizerState | undefined,
     accepted: string[],
     abort: AbortSignal,
+    dp?: DpContext,
   ): Promise<{ model: GlobalModel; state: ServerOptimizerState | undefined } | undefined> {
     const participants = accepted.filter((s) => this.sessions.isConnected(s));
     if (participants.length < spec.minSilos) {
@@ -229,6 +284,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       );
     }
     const active = new ActiveRound(jobId, round, p, participants);
+    active.differentiallyPrivate = dp !== undefined;
     const started = Date.now();
     this.activeRounds.set(active);
     const onDisconnect = (siloId: string): void => active.drop(siloId);
@@ -241,6 +297,13 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
           globalModel: { jobId, round: round - 1, parameterCount: p, sha256: previous.sha256 },
           modelWeights: inline(previous.bytes),
           nonce: active.nonces.get(siloId) ?? Buffer.alloc(0),
+          dp: dp
+            ? {
+                samplingRate: dp.privacy.spec.samplingRate,
+                clipNorm: dp.privacy.spec.clipNorm,
+                noiseMultiplier: dp.privacy.spec.noiseMultiplier,
+              }
+            : undefined,
           deadlineUnixMs: started + spec.roundTimeoutMs,
         });
         if (!sent) active.drop(siloId);
@@ -250,7 +313,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       await yieldToIo();
       active.ready = Promise.all([
         this.rounds.start(jobId, round, participants),
-        this.enclave.openRound(jobId, round, p),
+        this.enclave.openRound(jobId, round, p, dp?.enclave),
       ]).then(() => undefined);
       active.ready.catch(() => undefined);
       await active.ready;
@@ -279,9 +342,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         optimizer.kind as ServerOptimizerKind,
         optimizer,
         previous.weights,
-        await this.enclave.release(jobId, round),
+        toDelta(await this.enclave.release(jobId, round), dp, spec),
         optimizerState,
       );
+      const epsilonSpent = dp?.privacy.charge();
       const bytes = packFloat32(next.weights);
       const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
       const recording = this.rounds.recordAggregate(
@@ -290,13 +354,15 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         { weights: bytes, sha256: model.sha256 },
         encodeOptimizerState(next.state),
         [...active.accepted.values()],
+        dp && epsilonSpent !== undefined ? { state: dp.privacy.state(), epsilonSpent } : undefined,
       );
       recording.catch(() => undefined);
       // A model too large to ride with the task is fetched from the database, so it must be stored first.
       if (inline(bytes).byteLength === 0) await recording;
       const trainedMs = Date.now() - started;
 
-      const evaluators = [...active.accepted.keys()];
+      // Under DP no per-silo metric leaves a silo (it would be an unaccounted release), so there is no evaluation.
+      const evaluators = dp ? [] : [...active.accepted.keys()];
       for (const siloId of evaluators) {
         this.sessions.send(siloId, {
           ...this.task(jobId, TaskKind.TASK_KIND_EVALUATE, round, {}),
@@ -308,7 +374,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       await yieldToIo();
       await recording;
       await active.waitUntil(
-        () => active.evaluationComplete,
+        () => dp !== undefined || active.evaluationComplete,
         Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
         abort,
       );
@@ -342,6 +408,43 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private async interrupted(jobId: string, round: number, started: number): Promise<undefined> {
     await this.rounds.close(jobId, round, 'failed', Date.now() - started, null);
     return undefined;
+  }
+
+  /**
+   * A DP job's mechanism for its rounds: the accountant (restored after a restart), what the enclave applies,
+   * and the public normaliser of the noised sum (expected batch size, or the number of silos at silo level).
+   */
+  private async dpContext(
+    jobId: string,
+    spec: JobSpec,
+    participants: string[],
+  ): Promise<DpContext | undefined> {
+    const row = await this.jobs.get(jobId);
+    const privacy = JobPrivacy.of(spec, row?.privacyState);
+    if (!privacy) return undefined;
+    const p = privacy.spec;
+    let normaliser = participants.length;
+    if (p.level !== 'silo') {
+      const declared = (await this.jobs.listDecisions(jobId))
+        .filter((d) => d.accept)
+        .reduce((sum, d) => sum + d.declaredRecords, 0);
+      normaliser = p.samplingRate * declared;
+    }
+    if (!(normaliser > 0)) {
+      throw new JobFailure(
+        'the silos that accepted this DP job declared no training records to normalise by',
+      );
+    }
+    return {
+      privacy,
+      normaliser,
+      enclave: {
+        level: p.level === 'silo' ? 'silo' : 'patient',
+        mode: p.mode === 'local' ? 'local' : 'central',
+        clipNorm: p.clipNorm,
+        noiseStd: privacy.noiseStd,
+      },
+    };
   }
 
   /** Tells the silos of a job that it ended early, so they stop work on it. */

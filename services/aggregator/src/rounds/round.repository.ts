@@ -13,6 +13,7 @@ export interface RoundRow {
   closedAt: Date | null;
   durationMs: number | null;
   metrics: Metrics | null;
+  epsilonSpent: number | null;
 }
 
 export interface RoundSiloRow {
@@ -84,8 +85,20 @@ export class RoundRepository {
     model: { weights: Buffer; sha256: Buffer },
     optimizerState: Buffer,
     accepted: readonly { siloId: string; exampleCount: number; trainMs: number }[],
+    privacy?: { state: unknown; epsilonSpent: number },
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
+      if (privacy) {
+        await tx.query(`UPDATE jobs SET privacy_state = $2::jsonb WHERE id = $1`, [
+          jobId,
+          JSON.stringify(privacy.state),
+        ]);
+        await tx.query(`UPDATE rounds SET epsilon_spent = $3 WHERE job_id = $1 AND round = $2`, [
+          jobId,
+          round,
+          privacy.epsilonSpent,
+        ]);
+      }
       await tx.query(
         `UPDATE round_silos AS rs SET update_status = 'accepted', reason = '', example_count = a.example_count,
            train_ms = a.train_ms
@@ -143,7 +156,8 @@ export class RoundRepository {
 
   async list(jobId: string): Promise<RoundRow[]> {
     return this.db.query<RoundRow>(
-      `SELECT round, status, started_at AS "startedAt", closed_at AS "closedAt", duration_ms AS "durationMs", metrics
+      `SELECT round, status, started_at AS "startedAt", closed_at AS "closedAt", duration_ms AS "durationMs", metrics,
+         epsilon_spent AS "epsilonSpent"
        FROM rounds WHERE job_id = $1 ORDER BY round`,
       [jobId],
     );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { badArguments, parsePositiveInt, report } from '../output.js';
+import { badArguments, parsePositiveInt, parsePositiveNumber, report } from '../output.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -7,12 +7,22 @@ export function registerDemoCommand(program: Command): void {
     .description('run a local federation of four hospitals (UCI Heart Disease) end to end, on loopback')
     .option('--rounds <n>', 'federated rounds', parsePositiveInt('--rounds'), 20)
     .option('--model <template>', 'logreg or mlp', 'logreg')
+    .option(
+      '--epsilon <e>',
+      'train with patient-level differential privacy at this target ε (δ 1e-3, central)',
+      parsePositiveNumber('--epsilon'),
+    )
     .option('--json', 'print one JSON object as the last line of standard output')
-    .action(async (o: { rounds: number; model: string; json?: boolean }) => {
+    .action(async (o: { rounds: number; model: string; json?: boolean; epsilon?: number }) => {
       if (o.model !== 'logreg' && o.model !== 'mlp')
         throw badArguments(`--model must be logreg or mlp, got "${o.model}"`);
       const { runDemo, formatDemo } = await import('../demo/run-demo.js');
-      const result = await runDemo({ rounds: o.rounds, model: o.model, quiet: Boolean(o.json) });
+      const result = await runDemo({
+        rounds: o.rounds,
+        model: o.model,
+        quiet: Boolean(o.json),
+        epsilon: o.epsilon,
+      });
       report(Boolean(o.json), result, () => formatDemo(result));
     });
 }

@@ -56,11 +56,13 @@ describe('toJobView', () => {
     submittedBy: 'researcher',
     createdAtUnixMs: 1,
     updatedAtUnixMs: 2,
+    privacy: undefined,
     decisions: [{ siloId: 's1', accept: true, reason: '', decidedAtUnixMs: 3 }],
     rounds: [
       {
         round: 1,
         status: 'completed',
+        epsilonSpent: 0,
         startedAtUnixMs: 4,
         closedAtUnixMs: 5,
         durationMs: 1,

@@ -89,6 +89,7 @@ function toRoundView(round: RoundSummary): RoundSummaryView {
     startedAtUnixMs: round.startedAtUnixMs,
     closedAtUnixMs: round.closedAtUnixMs,
     durationMs: round.durationMs,
+    epsilonSpent: round.epsilonSpent ?? 0,
     metrics: toMetricsView(round.metrics),
     silos: (round.silos ?? []).map(toSiloRoundView),
   };
@@ -138,6 +139,9 @@ export function toSpecView(spec: JobSpec | null | undefined): JobSpecView | null
           delta: spec.privacy.delta,
           clipNorm: spec.privacy.clipNorm,
           mode: spec.privacy.mode,
+          level: spec.privacy.level,
+          samplingRate: spec.privacy.samplingRate,
+          noiseMultiplier: spec.privacy.noiseMultiplier,
         }
       : null,
     seed: spec.seed,
@@ -156,6 +160,8 @@ export function toJobView(job: Job): JobView {
     updatedAtUnixMs: job.updatedAtUnixMs,
     decisions: (job.decisions ?? []).map(toDecisionView),
     rounds: (job.rounds ?? []).map(toRoundView),
+    // The released model's guarantee (mechanism, ε, δ, level, rounds, σ, C), for DP jobs.
+    privacy: job.privacy ?? undefined,
   };
 }
 

@@ -15,6 +15,7 @@ const bytes = packFloat32(weights);
 function header(patch: Partial<ModelHeader> = {}): ModelChunk {
   return {
     header: {
+      privacy: undefined,
       jobId: 'j1',
       round: 4,
       model: { template: 'logreg', hiddenUnits: [] },

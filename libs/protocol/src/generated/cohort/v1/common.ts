@@ -84,13 +84,39 @@ export interface ServerOptimizer {
   tau: number;
 }
 
-/** Differential privacy target of a job; reserved for the privacy release, off when absent. */
+/** Differential privacy of a job; off when absent or not enabled. */
 export interface PrivacySpec {
   enabled: boolean;
+  /** The (epsilon, delta) the whole job may spend. */
   targetEpsilon: number;
   delta: number;
+  /** Clip norm C: per record (patient level) or per silo update (silo level). */
   clipNorm: number;
+  /** "central": the enclave adds the noise once; "local": each silo noises its own contribution. */
   mode: string;
+  /** "patient": one record's change is protected (DP-SGD); "silo": one silo's whole update is. */
+  level: string;
+  /** Poisson sampling rate of records per round (patient level). */
+  samplingRate: number;
+  /** Calibrated by the aggregator from the target; 0 in a researcher's request. */
+  noiseMultiplier: number;
+}
+
+/** What the released model's privacy guarantee is, in the terms a compliance officer checks. */
+export interface PrivacyStatement {
+  mechanism: string;
+  level: string;
+  mode: string;
+  epsilon: number;
+  delta: number;
+  targetEpsilon: number;
+  rounds: number;
+  noiseMultiplier: number;
+  clipNorm: number;
+  samplingRate: number;
+  accountant: string;
+  order: number;
+  notes: string;
 }
 
 export interface JobSpec {

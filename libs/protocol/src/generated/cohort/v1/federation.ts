@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
-import { JobSpec, Metrics, ModelSpec, TensorLayout, WeightsEncoding } from "./common.js";
+import { JobSpec, Metrics, ModelSpec, PrivacyStatement, TensorLayout, WeightsEncoding } from "./common.js";
 
 export const protobufPackage = "cohort.v1";
 
@@ -98,6 +98,11 @@ export interface DecideRequest {
    * enclave's attestation failed) and sends nothing for it.
    */
   round: number;
+  /**
+   * DP jobs: the silo's training-set size rounded to a multiple of 10 (treated as public), for the expected
+   * batch size that normalises the noised sum.
+   */
+  declaredRecords: number;
 }
 
 export interface DecideResponse {
@@ -177,6 +182,8 @@ export interface ModelHeader {
   encoding: WeightsEncoding;
   totalBytes: number;
   sha256: Uint8Array;
+  /** Present for a differentially private job's released model. */
+  privacy: PrivacyStatement | undefined;
 }
 
 export interface ModelChunk {

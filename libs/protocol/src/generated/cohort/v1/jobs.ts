@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
-import { JobSpec, Metrics } from "./common.js";
+import { JobSpec, Metrics, PrivacyStatement } from "./common.js";
 import { ModelChunk } from "./federation.js";
 
 export const protobufPackage = "cohort.v1";
@@ -99,6 +99,8 @@ export interface Job {
   updatedAtUnixMs: number;
   decisions: SiloDecision[];
   rounds: RoundSummary[];
+  /** For DP jobs: the guarantee so far (the final one once completed). */
+  privacy: PrivacyStatement | undefined;
 }
 
 export interface SiloDecision {
@@ -128,6 +130,8 @@ export interface RoundSummary {
   durationMs: number;
   metrics: Metrics | undefined;
   silos: SiloRound[];
+  /** DP jobs: the cumulative epsilon after this round. */
+  epsilonSpent: number;
 }
 
 export interface JobEvent {
