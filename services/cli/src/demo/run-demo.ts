@@ -189,7 +189,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
             auc: null,
             loss: null,
             examples: 0,
-            note: 'this silo reported no metrics in the last round',
+            note: job.privacy
+              ? 'under differential privacy no per-silo metric leaves a silo'
+              : 'this silo reported no metrics in the last round',
           };
     }
     const overheads = job.rounds.map((r) => r.durationMs - Math.max(0, ...r.silos.map((s) => s.trainMs)));
