@@ -103,10 +103,14 @@ describe('differentially private jobs on the heart-disease federation', () => {
     }
 
     // Each participating silo charged its own ledger; the strict one holds nothing for this job.
-    const ledger = JSON.parse(
-      await readFile(join(f.home, 'silos', 'cleveland', 'privacy-ledger.json'), 'utf8'),
-    );
-    const entry = ledger.entries.find((e: any) => e.jobId === job.jobId);
+    // Once the job has finished, the silo keeps only what was spent (the rest of the reservation is released).
+    const entry = await waitFor('the ledger to close the job', async () => {
+      const ledger = JSON.parse(
+        await readFile(join(f.home, 'silos', 'cleveland', 'privacy-ledger.json'), 'utf8'),
+      );
+      const e = ledger.entries.find((x: any) => x.jobId === job.jobId);
+      return e?.status === 'finished' ? e : undefined;
+    });
     expect(entry.targetEpsilon).toBe(3);
     expect(entry.rounds).toBe(6);
     expect(entry.spentEpsilon).toBeCloseTo(job.privacy.epsilon, 3);

@@ -80,6 +80,13 @@ export class TaskHandler {
         return this.train(task);
       case TaskKind.TASK_KIND_EVALUATE:
         return this.evaluate(task);
+      case TaskKind.TASK_KIND_FINISHED:
+        this.accepted.delete(task.jobId);
+        await this.approvals.forget(task.jobId);
+        // What the job spent stays on the ledger; the rest of its reservation is released.
+        await (await this.ledger()).finish(task.jobId);
+        this.log.info({ audit: true, jobId: task.jobId, outcome: task.reason }, 'job finished');
+        return;
       case TaskKind.TASK_KIND_CANCEL:
         this.cancelled.add(task.jobId);
         this.accepted.delete(task.jobId);

@@ -199,6 +199,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         ({ model, state: optimizerState } = result);
       }
       if (await this.jobs.finish(jobId, 'completed')) {
+        this.notifySilos(jobId, participants, TaskKind.TASK_KIND_FINISHED, 'completed');
         this.events.emit({ jobId, type: 'status', message: 'completed' });
         this.log.info({ jobId, rounds: spec.rounds }, 'job completed');
       }
@@ -207,6 +208,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       const reason = err instanceof JobFailure ? err.message : `internal error: ${(err as Error).message}`;
       if (!(err instanceof JobFailure)) this.log.error({ err, jobId }, 'job failed on an internal error');
       if (await this.jobs.finish(jobId, 'failed', reason)) {
+        this.notifySilos(
+          jobId,
+          this.sessions.connected().map((c) => c.siloId),
+          TaskKind.TASK_KIND_FINISHED,
+          reason,
+        );
         this.events.emit({ jobId, type: 'status', message: `failed: ${reason}` });
         this.log.warn({ jobId, reason }, 'job failed');
       }
@@ -449,9 +456,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /** Tells the silos of a job that it ended early, so they stop work on it. */
   notifyCancelled(jobId: string, siloIds: string[], reason: string): void {
-    for (const siloId of siloIds) {
-      this.sessions.send(siloId, { ...this.task(jobId, TaskKind.TASK_KIND_CANCEL, 0, {}), reason });
-    }
+    this.notifySilos(jobId, siloIds, TaskKind.TASK_KIND_CANCEL, reason);
+  }
+
+  private notifySilos(jobId: string, siloIds: string[], kind: TaskKind, reason: string): void {
+    for (const siloId of siloIds) this.sessions.send(siloId, { ...this.task(jobId, kind, 0, {}), reason });
   }
 
   private task(jobId: string, kind: TaskKind, round: number, extra: Partial<Task>): Task {

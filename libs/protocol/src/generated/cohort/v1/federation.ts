@@ -19,6 +19,8 @@ export enum TaskKind {
   TASK_KIND_TRAIN = 2,
   TASK_KIND_EVALUATE = 3,
   TASK_KIND_CANCEL = 4,
+  /** TASK_KIND_FINISHED - The job ended (completed or failed): the silo may release what it reserved for it (its privacy budget). */
+  TASK_KIND_FINISHED = 5,
   UNRECOGNIZED = -1,
 }
 
