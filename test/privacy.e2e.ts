@@ -118,6 +118,14 @@ describe('differentially private jobs on the heart-disease federation', () => {
 
     const model = await http('GET', `${f.gatewayUrl}/v1/jobs/${job.jobId}/model`);
     expect(model.status).toBe(200);
+    // The released model carries its privacy statement.
+    expect(model.body.userDefinedMetadata.cohortPrivacyStatement).toMatchObject({
+      level: 'patient',
+      mode: 'central',
+      delta: 1e-3,
+      rounds: 6,
+    });
+    expect(model.body.userDefinedMetadata.cohortPrivacyStatement.epsilon).toBeCloseTo(job.privacy.epsilon, 9);
   }, 180_000);
 
   it('runs in local mode and at silo level too', async () => {

@@ -6,6 +6,7 @@ import {
   type ModelChunk,
   type ModelHeader,
   type ModelSpec,
+  type PrivacyStatement,
 } from '@cohort/protocol';
 import { GatewayErrorCode, GatewayException } from '../common/gateway.exception.js';
 
@@ -17,6 +18,8 @@ export interface AssembledModel {
   inputDim: number;
   weights: Float32Array;
   sha256Hex: string;
+  /** A DP job's guarantee, travelling with the weights. */
+  privacy: PrivacyStatement | undefined;
 }
 
 function invalid(message: string): GatewayException {
@@ -70,6 +73,7 @@ export class ModelAssembler {
       inputDim: header.layout[0].shape[0],
       weights: unpackFloat32(this.buffer),
       sha256Hex: digest.toString('hex'),
+      privacy: header.privacy ?? undefined,
     };
   }
 

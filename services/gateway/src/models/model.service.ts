@@ -60,7 +60,12 @@ export class ModelService {
         `the model of job ${jobId} could not be converted to the TensorFlow.js format: ${(err as Error).message}`,
       );
     }
-    return { modelJson: pointAtWeightsFile(artifacts.modelJson), weightsBin: artifacts.weightsBin };
+    const modelJson = pointAtWeightsFile(artifacts.modelJson);
+    // The model carries its privacy statement (TF.js keeps userDefinedMetadata through load and save).
+    const withPrivacy = model.privacy
+      ? { ...modelJson, userDefinedMetadata: { cohortPrivacyStatement: model.privacy } }
+      : modelJson;
+    return { modelJson: withPrivacy, weightsBin: artifacts.weightsBin };
   }
 
   private async download(jobId: string, principal: string): Promise<AssembledModel> {
