@@ -12,17 +12,27 @@ export function registerDemoCommand(program: Command): void {
       'train with patient-level differential privacy at this target ε (δ 1e-3, central)',
       parsePositiveNumber('--epsilon'),
     )
+    .option('--privacy-sweep', 'also train with differential privacy at ε = 0.5, 1, 3, 8 and compare')
     .option('--json', 'print one JSON object as the last line of standard output')
-    .action(async (o: { rounds: number; model: string; json?: boolean; epsilon?: number }) => {
-      if (o.model !== 'logreg' && o.model !== 'mlp')
-        throw badArguments(`--model must be logreg or mlp, got "${o.model}"`);
-      const { runDemo, formatDemo } = await import('../demo/run-demo.js');
-      const result = await runDemo({
-        rounds: o.rounds,
-        model: o.model,
-        quiet: Boolean(o.json),
-        epsilon: o.epsilon,
-      });
-      report(Boolean(o.json), result, () => formatDemo(result));
-    });
+    .action(
+      async (o: {
+        rounds: number;
+        model: string;
+        json?: boolean;
+        epsilon?: number;
+        privacySweep?: boolean;
+      }) => {
+        if (o.model !== 'logreg' && o.model !== 'mlp')
+          throw badArguments(`--model must be logreg or mlp, got "${o.model}"`);
+        const { runDemo, formatDemo } = await import('../demo/run-demo.js');
+        const result = await runDemo({
+          rounds: o.rounds,
+          model: o.model,
+          quiet: Boolean(o.json),
+          epsilon: o.epsilon,
+          privacySweep: Boolean(o.privacySweep),
+        });
+        report(Boolean(o.json), result, () => formatDemo(result));
+      },
+    );
 }

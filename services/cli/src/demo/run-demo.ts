@@ -27,6 +27,8 @@ export interface DemoOptions {
   home?: string;
   /** Patient-level central DP at this target ε (δ = 1e-3, below 1/n for the union of the four hospitals). */
   epsilon?: number;
+  /** Also train at ε = 0.5, 1, 3 and 8 and compare with the non-private model. */
+  privacySweep?: boolean;
 }
 
 export interface DemoResult {
@@ -42,6 +44,12 @@ export interface DemoResult {
   pooledBaseline: { metrics: MetricSummary; perSilo: Record<string, MetricSummary> };
   overheadMsPerRound: number;
   privacy: Job['privacy'] | null;
+  /** With --privacy-sweep: the union test metrics at each target ε (null: the non-private model). */
+  privacySweep: ({
+    epsilon: number | null;
+    epsilonSpent: number | null;
+    noiseMultiplier: number | null;
+  } & MetricSummary)[];
   meanRoundMs: number;
   meanSlowestTrainMs: number;
   database: string;
@@ -139,43 +147,48 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     >;
     spec.rounds = options.rounds;
     spec.model = options.model === 'mlp' ? { template: 'mlp', hiddenUnits: [16] } : { template: 'logreg' };
-    if (options.epsilon !== undefined) {
+    const privateSpec = (epsilon: number): Record<string, unknown> => ({
+      ...spec,
       // One DP-SGD step per round on a Poisson sample of the union: a larger step than local SGD's.
-      spec.privacy = {
-        enabled: true,
-        targetEpsilon: options.epsilon,
-        delta: 1e-3,
-        clipNorm: 1,
-        samplingRate: 0.2,
-      };
-      spec.local = { epochs: 1, batchSize: 32, learningRate: 2 };
-    }
-    const submitted = await gateway.submitJob(spec);
+      privacy: { enabled: true, targetEpsilon: epsilon, delta: 1e-3, clipNorm: 1, samplingRate: 0.2 },
+      local: { epochs: 1, batchSize: 32, learningRate: 2 },
+    });
+    const submitted = await gateway.submitJob(
+      options.epsilon !== undefined ? privateSpec(options.epsilon) : spec,
+    );
     say(
       options.quiet,
       `Job ${submitted.jobId} submitted: ${options.rounds} rounds of ${options.model} on ${DEMO_SILOS.length} hospitals`,
     );
 
-    const progress = new RoundProgress(!options.quiet);
-    let job: Job = submitted;
-    while (!['completed', 'failed', 'cancelled'].includes(job.status)) {
-      await new Promise((r) => setTimeout(r, 100));
-      job = await gateway.getJob(job.jobId);
-      progress.update(job);
-    }
-    progress.stop();
-    if (job.status !== 'completed') {
-      throw new CliError(
-        `the job ended ${job.status}: ${job.failureReason} (logs: ${logs})`,
-        'DEMO_JOB_FAILED',
-      );
-    }
+    const job = await followJob(gateway, submitted, new RoundProgress(!options.quiet), logs);
 
     const { weights } = await gateway.downloadModel(job.jobId);
     await initTensorflow();
     const configs = await Promise.all(siloConfigs.map((path) => SiloConfig.load(path, { aggregatorUrl })));
     const data = await loadSiloData(configs, job.spec!);
     const federated = await evaluateOn(job.spec!, unpackFloat32(weights), data);
+    const privacySweep: DemoResult['privacySweep'] = [];
+    if (options.privacySweep) {
+      for (const epsilon of PRIVACY_SWEEP) {
+        say(options.quiet, `Privacy sweep: ε = ${epsilon} (δ = 1e-3, patient level, central noise)…`);
+        const dpJob = await followJob(
+          gateway,
+          await gateway.submitJob(privateSpec(epsilon)),
+          undefined,
+          logs,
+        );
+        const dpWeights = unpackFloat32((await gateway.downloadModel(dpJob.jobId)).weights);
+        const m = (await evaluateOn(dpJob.spec!, dpWeights, data)).union;
+        privacySweep.push({
+          epsilon,
+          epsilonSpent: dpJob.privacy?.epsilon ?? null,
+          noiseMultiplier: dpJob.privacy?.noiseMultiplier ?? null,
+          ...m,
+        });
+      }
+      privacySweep.push({ epsilon: null, epsilonSpent: null, noiseMultiplier: null, ...federated.union });
+    }
     const pooled = await evaluateOn(job.spec!, await pooledBaseline(job.spec!, data), data);
 
     const last = job.rounds[job.rounds.length - 1];
@@ -206,6 +219,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       pooledBaseline: { metrics: pooled.union, perSilo: pooled.perSilo },
       overheadMsPerRound: Math.round(mean(overheads) * 10) / 10,
       privacy: job.privacy ?? null,
+      privacySweep,
       meanRoundMs: Math.round(mean(job.rounds.map((r) => r.durationMs)) * 10) / 10,
       meanSlowestTrainMs:
         Math.round(mean(job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)))) * 10) / 10,
@@ -218,6 +232,31 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (unclean.length > 0)
       say(options.quiet, `warning: ${unclean.join(', ')} did not exit cleanly (logs: ${logs})`);
   }
+}
+
+export const PRIVACY_SWEEP = [0.5, 1, 3, 8];
+
+/** Polls the job until it ends (progress bars on the way); a job that does not complete is an error. */
+async function followJob(
+  gateway: GatewayClient,
+  submitted: Job,
+  progress: RoundProgress | undefined,
+  logs: string,
+): Promise<Job> {
+  let job = submitted;
+  while (!['completed', 'failed', 'cancelled'].includes(job.status)) {
+    await new Promise((r) => setTimeout(r, 100));
+    job = await gateway.getJob(job.jobId);
+    progress?.update(job);
+  }
+  progress?.stop();
+  if (job.status !== 'completed') {
+    throw new CliError(
+      `the job ended ${job.status}: ${job.failureReason} (logs: ${logs})`,
+      'DEMO_JOB_FAILED',
+    );
+  }
+  return job;
 }
 
 async function waitForSilos(gateway: GatewayClient, count: number, timeoutMs = 60_000): Promise<void> {
@@ -251,6 +290,18 @@ export function formatDemo(r: DemoResult): string {
     lines.push(
       `  ${silo.padEnd(17)}  ${pct(m.accuracy)}    ${auc(m.auc)}      ${pct(p?.accuracy ?? null)}    ${auc(p?.auc ?? null)}`,
     );
+  }
+  if (r.privacySweep.length > 0) {
+    lines.push(
+      '',
+      'Privacy sweep (δ = 1e-3, patient level, central noise):',
+      '  target ε   spent ε   σ        accuracy  AUC',
+    );
+    for (const p of r.privacySweep) {
+      lines.push(
+        `  ${(p.epsilon === null ? '∞' : String(p.epsilon)).padEnd(9)}  ${p.epsilonSpent === null ? '  —    ' : p.epsilonSpent.toFixed(3)}   ${p.noiseMultiplier === null ? '  —   ' : p.noiseMultiplier.toFixed(3)}   ${pct(p.accuracy)}    ${auc(p.auc)}`,
+      );
+    }
   }
   lines.push(
     '',
