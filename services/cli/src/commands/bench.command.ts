@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { badArguments, parsePositiveInt, report } from '../output.js';
 
-const SUITES = ['aggregate', 'round', 'trust'] as const;
+const SUITES = ['aggregate', 'round', 'trust', 'privacy'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** `cohort bench <suite>`: figures, not pass/fail tests; with --json the last line is one JSON object. */
@@ -37,7 +37,9 @@ export function registerBenchCommand(program: Command): void {
             ? await benchAggregate(o.parameters, o.updates)
             : suite === 'trust'
               ? await benchTrust(o.parameters)
-              : await benchRound(o.rounds);
+              : suite === 'privacy'
+                ? await benchPrivacy()
+                : await benchRound(o.rounds);
         report(Boolean(o.json), result, () =>
           Object.entries(result)
             .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
@@ -153,6 +155,54 @@ async function benchTrust(parameters: number): Promise<Record<string, unknown>> 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What per-example clipping costs: one DP-SGD step (Poisson sample q = 1, per-record clipped gradient sum) against
+ * one plain SGD step on the same records, for the MLP template; and the accountant's calibration time.
+ */
+async function benchPrivacy(): Promise<Record<string, unknown>> {
+  const { initTensorflow, trainLocal, dpGradientStep } = await import('@cohort/training');
+  const { initialWeights } = await import('@cohort/model');
+  const { calibrateNoiseMultiplier } = await import('@cohort/privacy');
+  const { backend } = await initTensorflow();
+  const rows: { model: string; records: number; plainStepMs: number; dpStepMs: number; ratio: number }[] = [];
+  for (const hidden of [16, 64]) {
+    for (const n of [256, 1024]) {
+      const d = 13;
+      const spec = { template: 'mlp', hiddenUnits: [hidden] };
+      const x = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 12.9898) * 2);
+      const y = Float32Array.from({ length: n }, (_, i) => (Math.sin(i * 78.233) > 0 ? 1 : 0));
+      const data = { x, y, n, d };
+      const w = initialWeights(spec, d, 1);
+      const plain = await medianMs(21, () =>
+        trainLocal(spec, d, w, data, { epochs: 1, batchSize: n, learningRate: 0.1, seed: 1 }),
+      );
+      const dp = await medianMs(21, () =>
+        dpGradientStep(spec, d, w, data, { samplingRate: 1, clipNorm: 1, seed: 1 }),
+      );
+      rows.push({
+        model: `mlp[${hidden}]`,
+        records: n,
+        plainStepMs: round(plain),
+        dpStepMs: round(dp),
+        ratio: round(dp / plain),
+      });
+    }
+  }
+  const calibrateMs = await medianMs(5, () =>
+    Promise.resolve(
+      calibrateNoiseMultiplier({ targetEpsilon: 3, delta: 1e-3, samplingRate: 0.2, steps: 30 }),
+    ),
+  );
+  return {
+    suite: 'privacy',
+    backend,
+    perExampleClipping: rows,
+    worstRatio: Math.max(...rows.map((r) => r.ratio)),
+    target: { ratio: 3 },
+    calibrateMs: round(calibrateMs),
+  };
 }
 
 /** Median wall time of `runs` calls after one warm-up call. */
