@@ -10,6 +10,7 @@ import { freePort, startService, type ServiceProcess } from './processes.js';
 import { initFederation } from '../federation-init.js';
 import { writeDemoSiloConfig } from './silo-configs.js';
 import { RoundProgress } from './progress.js';
+import { writeSweepPlot } from './sweep-plot.js';
 import { evaluateOn, loadSiloData, pooledBaseline, summarise, type MetricSummary } from './evaluation.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +46,8 @@ export interface DemoResult {
   overheadMsPerRound: number;
   privacy: Job['privacy'] | null;
   /** With --privacy-sweep: the union test metrics at each target ε (null: the non-private model). */
+  /** With --privacy-sweep: the PNG plot of the sweep. */
+  privacySweepPlot: string | null;
   privacySweep: ({
     epsilon: number | null;
     epsilonSpent: number | null;
@@ -169,6 +172,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const data = await loadSiloData(configs, job.spec!);
     const federated = await evaluateOn(job.spec!, unpackFloat32(weights), data);
     const privacySweep: DemoResult['privacySweep'] = [];
+    let sweepPlot: string | null = null;
     if (options.privacySweep) {
       for (const epsilon of PRIVACY_SWEEP) {
         say(options.quiet, `Privacy sweep: ε = ${epsilon} (δ = 1e-3, patient level, central noise)…`);
@@ -188,6 +192,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         });
       }
       privacySweep.push({ epsilon: null, epsilonSpent: null, noiseMultiplier: null, ...federated.union });
+      sweepPlot = join(home, 'privacy-sweep.png');
+      await writeSweepPlot(sweepPlot, privacySweep);
     }
     const pooled = await evaluateOn(job.spec!, await pooledBaseline(job.spec!, data), data);
 
@@ -220,6 +226,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       overheadMsPerRound: Math.round(mean(overheads) * 10) / 10,
       privacy: job.privacy ?? null,
       privacySweep,
+      privacySweepPlot: sweepPlot,
       meanRoundMs: Math.round(mean(job.rounds.map((r) => r.durationMs)) * 10) / 10,
       meanSlowestTrainMs:
         Math.round(mean(job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)))) * 10) / 10,
@@ -303,6 +310,7 @@ export function formatDemo(r: DemoResult): string {
       );
     }
   }
+  if (r.privacySweepPlot) lines.push(`  plot: ${r.privacySweepPlot}`);
   lines.push(
     '',
     `Round overhead: ${r.overheadMsPerRound} ms (mean round ${r.meanRoundMs} ms minus the slowest silo's training, mean ${r.meanSlowestTrainMs} ms)`,
