@@ -353,6 +353,19 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         optimizerState,
       );
       const epsilonSpent = dp?.privacy.charge();
+      if (dp) {
+        this.log.info(
+          {
+            audit: true,
+            jobId,
+            round,
+            epsilonSpent,
+            delta: dp.privacy.spec.delta,
+            noiseMultiplier: dp.privacy.spec.noiseMultiplier,
+          },
+          'privacy spent',
+        );
+      }
       const bytes = packFloat32(next.weights);
       const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
       const recording = this.rounds.recordAggregate(
