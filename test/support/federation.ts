@@ -14,6 +14,7 @@ import {
 import { EXAMPLES_DIR } from '../../services/cli/src/demo/run-demo.js';
 import { writeDemoSiloConfig } from '../../services/cli/src/demo/silo-configs.js';
 import type { FederationFiles } from '../../services/cli/src/federation-init.js';
+import { startServiceFrom } from './checkout-copy.js';
 
 export { EXAMPLES_DIR };
 
@@ -25,6 +26,8 @@ export interface Federation {
   aggregatorUrl: string;
   gatewayUrl: string;
   database: string;
+  /** The aggregator's ready line (its enclave measurement among others). */
+  aggregatorReady: Record<string, unknown>;
   services: ServiceProcess[];
   /** Invites the silo through the gateway and starts it with its join token (it enrols on first start). */
   startSilo(name: string, configPath: string): Promise<ServiceProcess>;
@@ -56,8 +59,13 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
   };
 }
 
-/** Starts the aggregator and the gateway as real processes on loopback. */
-export async function startFederation(opts: { databaseUrl?: string } = {}): Promise<Federation> {
+/**
+ * Starts the aggregator and the gateway as real processes on loopback. `aggregatorBin` runs the aggregator from
+ * another checkout's bin/cohort.js, with this federation's files (made by this checkout's `cohort init`).
+ */
+export async function startFederation(
+  opts: { databaseUrl?: string; aggregatorBin?: string } = {},
+): Promise<Federation> {
   const home = await mkdtemp(join(tmpdir(), 'cohort-e2e-'));
   // As an operator would: the CLI measures the code the services will run (the build), not the test's sources.
   const init = await run(
@@ -82,10 +90,10 @@ export async function startFederation(opts: { databaseUrl?: string } = {}): Prom
     files.dir,
   ];
   if (opts.databaseUrl) aggregatorArgs.push('--database-url', opts.databaseUrl);
-  const aggregator = await startService('aggregator', aggregatorArgs, {
-    logFile: join(home, 'aggregator.log'),
-    timeoutMs: 180_000,
-  });
+  const aggregatorOptions = { logFile: join(home, 'aggregator.log'), timeoutMs: 180_000 };
+  const aggregator = opts.aggregatorBin
+    ? await startServiceFrom(opts.aggregatorBin, 'aggregator', aggregatorArgs, aggregatorOptions)
+    : await startService('aggregator', aggregatorArgs, aggregatorOptions);
   services.push(aggregator);
   services.push(
     await startService(
@@ -119,6 +127,7 @@ export async function startFederation(opts: { databaseUrl?: string } = {}): Prom
     hospitalConfig: (hospital) => writeDemoSiloConfig(EXAMPLES_DIR, hospital, files, home),
     gatewayUrl,
     database: String(aggregator.ready.database),
+    aggregatorReady: aggregator.ready,
     services,
     async startSilo(name, configPath) {
       const token = await invite(name);

@@ -34,6 +34,25 @@ export interface CallOutcome<T = any> {
   message?: string;
 }
 
+/** Held-out metrics of 10 made-up examples, binned as every silo bins them (100 bins of [0, 1]). */
+export const HAND_METRICS = {
+  loss: 0.6,
+  accuracy: 0.7,
+  examples: 10,
+  positiveHistogram: Array.from({ length: 100 }, (_, i) => (i === 70 ? 6 : 0)),
+  negativeHistogram: Array.from({ length: 100 }, (_, i) => (i === 30 ? 4 : 0)),
+};
+
+/** How a server stream ended: its status, with the aggregator's error code when it refused. */
+function streamEnd(stream: grpc.ClientReadableStream<unknown>): Promise<CallOutcome> {
+  return new Promise((resolve) => {
+    stream.on('error', (err: grpc.ServiceError) => resolve(outcome(err)));
+    stream.on('status', (s: grpc.StatusObject) => {
+      if (s.code === grpc.status.OK) resolve({ ok: true, code: s.code });
+    });
+  });
+}
+
 function outcome<T>(err: grpc.ServiceError | null, value?: T): CallOutcome<T> {
   if (!err) return { ok: true, value };
   return {
@@ -50,6 +69,12 @@ function outcome<T>(err: grpc.ServiceError | null, value?: T): CallOutcome<T> {
  */
 export class HandSilo {
   readonly tasks: Task[] = [];
+  /** How offers are answered: a signed accept, a signed decline, or no answer at all. */
+  offers: 'accept' | 'decline' | 'ignore' = 'accept';
+  /** Whether evaluate tasks are answered with (made-up, valid) held-out metrics, as a real silo would. */
+  evaluates = true;
+  /** Resolves when the current task stream ends (the aggregator closed the session, or refused it). */
+  ended: Promise<CallOutcome> = Promise.resolve({ ok: true });
   private stream: grpc.ClientReadableStream<Task> | undefined;
   private waiters: { match: (t: Task) => boolean; resolve: (t: Task) => void }[] = [];
 
@@ -61,8 +86,21 @@ export class HandSilo {
     private readonly federation: Federation,
   ) {}
 
-  static async enrol(f: Federation, name: string, opts: { joinToken?: string } = {}): Promise<HandSilo> {
-    const identity = await loadOrCreateIdentityKey(await mkdtemp(join(tmpdir(), `hand-${name}-`)));
+  /**
+   * Enrols like a real agent; `agentToken` replaces the agent's attestation token (to present a crafted one),
+   * `identity` reuses a key. A refused enrolment throws an error carrying the CallOutcome's fields.
+   */
+  static async enrol(
+    f: Federation,
+    name: string,
+    opts: {
+      joinToken?: string;
+      identity?: SiloIdentity;
+      agentToken?: (identity: SiloIdentity) => Promise<string>;
+    } = {},
+  ): Promise<HandSilo> {
+    const identity =
+      opts.identity ?? (await loadOrCreateIdentityKey(await mkdtemp(join(tmpdir(), `hand-${name}-`))));
     const authority = await InsecureDevAuthority.loadOrCreate(f.files.authorityDir);
     const caPem = readFileSync(f.files.caFile, 'utf8');
     const enrolling = new proto.cohort.v1.FederationService(
@@ -73,7 +111,7 @@ export class HandSilo {
     const { csrPem, keyPem } = await createCertificateRequest(name);
     const joinToken = opts.joinToken ?? (await f.invite(name));
     const silo = new HandSilo(name, identity, undefined, authority, f);
-    const agentAttestationToken = await silo.agentToken();
+    const agentAttestationToken = opts.agentToken ? await opts.agentToken(identity) : await silo.agentToken();
     const r = await new Promise<CallOutcome>((resolve) =>
       enrolling.enroll(
         {
@@ -109,24 +147,45 @@ export class HandSilo {
     );
   }
 
-  /** Opens the task stream; offers are accepted (signed) unless `acceptOffers` is false. */
+  /** Opens the task stream; offers are answered as `offers` says (`acceptOffers: false` leaves them unanswered). */
   async connect(opts: { datasetIds?: string[]; acceptOffers?: boolean } = {}): Promise<void> {
-    this.stream = this.client.connect({
+    if (opts.acceptOffers === false) this.offers = 'ignore';
+    const stream: grpc.ClientReadableStream<Task> = this.client.connect({
       siloId: this.name,
       agentAttestationToken: await this.agentToken(),
       capabilities: { datasetIds: opts.datasetIds ?? ['uci-heart-disease'], modelTemplates: ['logreg'] },
     });
-    this.stream!.on('error', () => undefined);
-    this.stream!.on('data', (task: Task) => {
+    this.stream = stream;
+    this.ended = streamEnd(stream);
+    stream.on('data', (task: Task) => {
       this.tasks.push(task);
-      if (task.kind === TaskKind.TASK_KIND_OFFER && opts.acceptOffers !== false)
-        void this.decide(task.jobId, true, 'hand');
+      if (task.kind === TaskKind.TASK_KIND_OFFER && this.offers !== 'ignore')
+        void this.decide(task.jobId, this.offers === 'accept', `hand: ${this.offers}`);
+      if (task.kind === TaskKind.TASK_KIND_EVALUATE && this.evaluates)
+        void this.reportMetrics(task.jobId, task.round);
       for (const w of [...this.waiters]) {
         if (w.match(task)) {
           this.waiters.splice(this.waiters.indexOf(w), 1);
           w.resolve(task);
         }
       }
+    });
+  }
+
+  /**
+   * A second Connect with the given agent token, apart from the task stream: resolves with the refusal, or
+   * with ok when the aggregator has not refused it within `waitMs` (the stream is then cancelled).
+   */
+  tryConnect(agentAttestationToken: string, waitMs = 5_000): Promise<CallOutcome> {
+    const stream: grpc.ClientReadableStream<Task> = this.client.connect({
+      siloId: this.name,
+      agentAttestationToken,
+      capabilities: { datasetIds: [], modelTemplates: ['logreg'] },
+    });
+    const timer = setTimeout(() => stream.cancel(), waitMs);
+    return streamEnd(stream).then((o) => {
+      clearTimeout(timer);
+      return o.code === grpc.status.CANCELLED ? { ok: true } : o;
     });
   }
 
@@ -164,6 +223,20 @@ export class HandSilo {
     );
   }
 
+  reportMetrics(jobId: string, round: number, metrics?: Record<string, unknown>): Promise<CallOutcome> {
+    return new Promise((resolve) =>
+      this.client.reportMetrics(
+        {
+          jobId,
+          round,
+          siloId: this.name,
+          metrics: metrics ?? HAND_METRICS,
+        },
+        (err: grpc.ServiceError | null) => resolve(outcome(err)),
+      ),
+    );
+  }
+
   attestation(jobId: string, round: number): Promise<CallOutcome> {
     return new Promise((resolve) =>
       this.client.getEnclaveAttestation(
@@ -175,42 +248,60 @@ export class HandSilo {
 
   /**
    * A correctly sealed and signed update for a train task, before any tampering: the test may change the
-   * header, the sealed bytes, or the key that signs.
+   * header, the sealed bytes, or the key that signs. `claims` names another job, round, silo or nonce, signed
+   * (and sealed) as if they were the task's; `plaintext` replaces the default update (every value `fill`).
    */
   async buildUpdate(
     task: Task,
-    opts: { values?: number; fill?: number; signer?: SiloIdentity; siloId?: string } = {},
+    opts: {
+      values?: number;
+      fill?: number;
+      plaintext?: Float32Array;
+      signer?: SiloIdentity;
+      siloId?: string;
+      claims?: { jobId?: string; round?: number; nonce?: Uint8Array };
+    } = {},
   ): Promise<{ header: UpdateHeader; sealed: Buffer }> {
     const att = await this.attestation(task.jobId, task.round);
     if (!att.ok) throw new Error(`attestation failed: ${att.errorCode} ${att.message}`);
     const values = opts.values ?? task.globalModel?.parameterCount ?? 1;
-    const siloId = opts.siloId ?? this.name;
-    const claims = { jobId: task.jobId, round: task.round, siloId };
+    const claims = {
+      jobId: opts.claims?.jobId ?? task.jobId,
+      round: opts.claims?.round ?? task.round,
+      siloId: opts.siloId ?? this.name,
+    };
+    const nonce = opts.claims?.nonce ?? task.nonce;
     const sealed = await seal(
       att.value.hpkePublicKey,
-      packFloat32(new Float32Array(values).fill(opts.fill ?? 0.01)),
+      packFloat32(opts.plaintext ?? new Float32Array(values).fill(opts.fill ?? 0.01)),
       updateAad(claims),
     );
-    const digest = sha256(sealed);
     const header: UpdateHeader = {
       ...claims,
-      nonce: task.nonce,
+      nonce,
       exampleCount: 50,
-      payloadSha256: digest,
+      payloadSha256: sha256(sealed),
       encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
       payloadBytes: sealed.byteLength,
       signatureJws: '',
       trainMs: 1,
       sealing: SEALING_SCHEME,
     };
-    header.signatureJws = await signUpdate(opts.signer ?? this.identity, {
-      ...claims,
-      nonce: task.nonce,
-      payloadSha256: digest,
+    return { header: await this.sign(header, opts.signer), sealed };
+  }
+
+  /** The header with a signature over its claims as they now are (after the test changed them). */
+  async sign(header: UpdateHeader, signer: SiloIdentity = this.identity): Promise<UpdateHeader> {
+    const signatureJws = await signUpdate(signer, {
+      jobId: header.jobId,
+      round: header.round,
+      siloId: header.siloId,
+      nonce: header.nonce,
+      payloadSha256: header.payloadSha256,
       exampleCount: header.exampleCount,
-      sealing: SEALING_SCHEME,
+      sealing: header.sealing,
     });
-    return { header, sealed };
+    return { ...header, signatureJws };
   }
 
   /** Sends an upload as given: a header message and the payload in chunks (or raw messages, for malformed ones). */
@@ -228,6 +319,37 @@ export class HandSilo {
       for (const message of extra) call.write(message);
       call.end();
     });
+  }
+
+  /** The bytes of an upload's messages as the client encodes them: what the aggregator host receives. */
+  encodeUpload(header: UpdateHeader, payload: Buffer): Buffer {
+    const serialize = (definition['cohort.v1.FederationService'] as any).Upload.requestSerialize as (
+      m: unknown,
+    ) => Buffer;
+    return Buffer.concat([serialize({ header }), ...chunkBytes(payload).map((data) => serialize({ data }))]);
+  }
+
+  /**
+   * An Upload whose messages are the given bytes as they are, not protobuf encoded by the client: for
+   * messages no protobuf encoder would produce.
+   */
+  rawUpload(frames: Buffer[]): Promise<CallOutcome> {
+    return new Promise((resolve) => {
+      const call = (this.client as grpc.Client).makeClientStreamRequest<Buffer, unknown>(
+        '/cohort.v1.FederationService/Upload',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        (err, value) => resolve(outcome(err, value)),
+      );
+      for (const frame of frames) call.write(frame);
+      call.end();
+    });
+  }
+
+  /** Ends the task stream only (the silo goes offline); the client stays usable for other calls. */
+  disconnect(): void {
+    this.stream?.cancel();
+    this.stream = undefined;
   }
 
   close(): void {
