@@ -76,6 +76,7 @@ export class HandSilo {
   /** Resolves when the current task stream ends (the aggregator closed the session, or refused it). */
   ended: Promise<CallOutcome> = Promise.resolve({ ok: true });
   private stream: grpc.ClientReadableStream<Task> | undefined;
+  private enclaveKey: Uint8Array | undefined;
   private waiters: { match: (t: Task) => boolean; resolve: (t: Task) => void }[] = [];
 
   private constructor(
@@ -262,8 +263,12 @@ export class HandSilo {
       claims?: { jobId?: string; round?: number; nonce?: Uint8Array };
     } = {},
   ): Promise<{ header: UpdateHeader; sealed: Buffer }> {
-    const att = await this.attestation(task.jobId, task.round);
-    if (!att.ok) throw new Error(`attestation failed: ${att.errorCode} ${att.message}`);
+    if (!this.enclaveKey) {
+      // Fetched once, as a real silo reuses its verification: the enclave's key lives as long as its process.
+      const att = await this.attestation(task.jobId, task.round);
+      if (!att.ok) throw new Error(`attestation failed: ${att.errorCode} ${att.message}`);
+      this.enclaveKey = att.value.hpkePublicKey as Uint8Array;
+    }
     const values = opts.values ?? task.globalModel?.parameterCount ?? 1;
     const claims = {
       jobId: opts.claims?.jobId ?? task.jobId,
@@ -272,7 +277,7 @@ export class HandSilo {
     };
     const nonce = opts.claims?.nonce ?? task.nonce;
     const sealed = await seal(
-      att.value.hpkePublicKey,
+      this.enclaveKey,
       packFloat32(opts.plaintext ?? new Float32Array(values).fill(opts.fill ?? 0.01)),
       updateAad(claims),
     );
