@@ -155,6 +155,7 @@ describe('bad input from silos, at enrolment and at connection: two hospitals an
   afterAll(async () => {
     mallory?.close();
     trent?.close();
+    // KEEP_E2E=1 keeps the services' logs (<home>-kept) for a look after a failure.
     if (process.env.KEEP_E2E) await cp(f.home, `${f.home}-kept`, { recursive: true });
     await f?.stop();
   }, 60_000);
