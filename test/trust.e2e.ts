@@ -3,7 +3,7 @@
 // leaves the offending silo's other traffic alone where that applies.
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
@@ -155,8 +155,6 @@ describe('bad input from silos, at enrolment and at connection: two hospitals an
   afterAll(async () => {
     mallory?.close();
     trent?.close();
-    // KEEP_E2E=1 keeps the services' logs (<home>-kept) for a look after a failure.
-    if (process.env.KEEP_E2E) await cp(f.home, `${f.home}-kept`, { recursive: true });
     await f?.stop();
   }, 60_000);
 
