@@ -1,0 +1,163 @@
+// Geometric median by the smoothed Weiszfeld algorithm of RFA (Pillutla, Kakade and Harchaoui 2022, "Robust Aggregation for Federated Learning", IEEE Trans. Signal Processing, Algorithm 2).
+import { maxWeightShareParam, resolveRuleParams, type RuleParamsSpec } from './rule-params.js';
+import { cappedWeights, checkUpdates, DEFAULT_MAX_WEIGHT_SHARE, type SiloUpdate } from './updates.js';
+
+export type GeometricMedianParams = {
+  /** ν, the smoothing: distances below ν count as ν, so an update at the current estimate does not divide by 0 (default 1e-6). */
+  nu?: number;
+  /** Stop when a step moves the estimate by less than this fraction of its median distance to the updates (default 1e-6). */
+  tolerance?: number;
+  /** Stop after this many Weiszfeld steps even if not converged (default 100). */
+  maxIterations?: number;
+  /** The largest share of the total weight one site may carry (default 1/3); see cappedWeights. */
+  maxWeightShare?: number;
+};
+
+export const GEOMETRIC_MEDIAN_SPEC: RuleParamsSpec = {
+  rule: 'geometric-median',
+  params: [
+    {
+      name: 'nu',
+      description: 'the smoothing ν of the Weiszfeld weights, in the units of the updates',
+      min: 0,
+      max: Number.MAX_VALUE,
+      minExclusive: true,
+      default: 1e-6,
+    },
+    {
+      name: 'tolerance',
+      description:
+        'the step length, relative to the median distance from the estimate to the updates, below which the iteration stops',
+      min: 0,
+      max: 1,
+      minExclusive: true,
+      default: 1e-6,
+    },
+    {
+      name: 'maxIterations',
+      description: 'the most Weiszfeld steps taken',
+      min: 1,
+      max: 10_000,
+      maxInclusive: true,
+      integer: true,
+      default: 100,
+    },
+    maxWeightShareParam(DEFAULT_MAX_WEIGHT_SHARE),
+  ],
+};
+
+export interface WeiszfeldResult {
+  median: Float32Array;
+  /** Weiszfeld steps taken after the starting point (the weighted mean). */
+  iterations: number;
+  /** Whether a step fell below the tolerance before maxIterations. */
+  converged: boolean;
+  /** Σ αᵢ‖v − xᵢ‖ at the returned point, with α the capped weights (summing to 1). */
+  objective: number;
+}
+
+// Coordinates per block of the fused pass: N blocks of 512 float32 stay in cache for the second read.
+const BLOCK = 512;
+
+/**
+ * The weighted geometric median argmin_v Σ αᵢ‖v − xᵢ‖, α = cappedWeights(counts, cap): starting from the weighted
+ * mean, each step is v ← Σ βᵢxᵢ / Σ βᵢ with βᵢ = αᵢ / max(ν, ‖v − xᵢ‖). Its breakdown point is half the weight,
+ * so no site under the cap can pull it far on its own.
+ *
+ * It stops when a step moves v by less than `tolerance` times the median of the distances ‖v − xᵢ‖, a scale set
+ * by the bulk of the updates. The RFA reference code stops on the relative change of the objective instead, but
+ * one update far away dominates the objective, so that test passes while v is still on its way from the mean
+ * (which the outlier drags) to the median: exactly the round this rule is for.
+ */
+export function smoothedWeiszfeld(
+  updates: readonly SiloUpdate[],
+  params: GeometricMedianParams = {},
+): WeiszfeldResult {
+  const length = checkUpdates(updates);
+  const { nu, tolerance, maxIterations, maxWeightShare } = resolveRuleParams(
+    GEOMETRIC_MEDIAN_SPEC,
+    params,
+    updates.length,
+  );
+  const n = updates.length;
+  const deltas = updates.map((u) => u.delta);
+  const alpha = cappedWeights(
+    updates.map((u) => u.weight),
+    maxWeightShare,
+  );
+  const v = new Float64Array(length);
+  const squared = new Float64Array(n);
+  const beta = Float64Array.from(alpha);
+  step(deltas, beta, v, squared);
+  let iterations = 0;
+  let converged = medianDistance(squared) === 0;
+  while (!converged && iterations < maxIterations) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      beta[i] = alpha[i] / Math.max(nu, Math.sqrt(squared[i]));
+      sum += beta[i];
+    }
+    for (let i = 0; i < n; i++) beta[i] /= sum;
+    const moved = Math.sqrt(step(deltas, beta, v, squared));
+    iterations++;
+    converged = moved <= tolerance * medianDistance(squared);
+  }
+  let objective = 0;
+  for (let i = 0; i < n; i++) objective += alpha[i] * Math.sqrt(squared[i]);
+  return { median: new Float32Array(v), iterations, converged, objective };
+}
+
+/** The geometric median alone; see smoothedWeiszfeld. */
+export function geometricMedian(
+  updates: readonly SiloUpdate[],
+  params: GeometricMedianParams = {},
+): Float32Array {
+  return smoothedWeiszfeld(updates, params).median;
+}
+
+function medianDistance(squared: Float64Array): number {
+  const sorted = Float64Array.from(squared).sort();
+  const m = sorted.length >> 1;
+  return Math.sqrt(sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2);
+}
+
+/**
+ * One fused pass over the updates, block by block so each block of every update is read from memory once:
+ * v ← Σ βᵢxᵢ (β sums to 1), squared[i] = ‖v − xᵢ‖² for the next step's weights, and the return value ‖Δv‖².
+ */
+function step(
+  deltas: readonly Float32Array[],
+  beta: Float64Array,
+  v: Float64Array,
+  squared: Float64Array,
+): number {
+  const n = deltas.length;
+  const length = v.length;
+  const next = new Float64Array(Math.min(BLOCK, length));
+  let moved = 0;
+  squared.fill(0);
+  for (let start = 0; start < length; start += BLOCK) {
+    const count = Math.min(BLOCK, length - start);
+    next.fill(0);
+    for (let i = 0; i < n; i++) {
+      const x = deltas[i];
+      const b = beta[i];
+      for (let k = 0; k < count; k++) next[k] += b * x[start + k];
+    }
+    for (let i = 0; i < n; i++) {
+      const x = deltas[i];
+      let s = 0;
+      for (let k = 0; k < count; k++) {
+        const d = next[k] - x[start + k];
+        s += d * d;
+      }
+      squared[i] += s;
+    }
+    for (let k = 0; k < count; k++) {
+      const d = next[k] - v[start + k];
+      moved += d * d;
+      v[start + k] = next[k];
+    }
+  }
+  return moved;
+}

@@ -1,0 +1,129 @@
+// Norm bounding: each update projected onto an ℓ2 ball, then the example-weighted mean (Sun et al. 2019, "Can You Really Backdoor Federated Learning?", arXiv:1911.07963).
+import { AggregationError } from './errors.js';
+import { resolveRuleParams, type RuleParamsSpec } from './rule-params.js';
+import { assertFiniteFast, checkUpdates, type SiloUpdate } from './updates.js';
+import { assertLength } from './vectors.js';
+
+export type NormBoundingParams = {
+  /** r: every update is scaled down to ℓ2 norm at most r. */
+  radius: number;
+};
+
+export const NORM_BOUNDING_SPEC: RuleParamsSpec = {
+  rule: 'norm-bounding',
+  params: [
+    {
+      name: 'radius',
+      description: 'the ℓ2 norm each update is projected to, in the units of the updates',
+      min: 0,
+      max: Number.MAX_VALUE,
+      minExclusive: true,
+    },
+  ],
+};
+
+/**
+ * Folds updates in as they arrive (O(P) memory, float64 sums), like MeanAccumulator, each first scaled by
+ * min(1, r/‖Δ‖). Weights are the plain example counts, which is what lets the rule stream: a cap on shares would
+ * need every count first. A refused update leaves the accumulator unchanged.
+ */
+export class NormBoundingAccumulator {
+  readonly length: number;
+  readonly radius: number;
+  private readonly sum: Float64Array;
+  private weightSum = 0;
+  private added = 0;
+  private clippedCount = 0;
+
+  constructor(length: number, radius: number) {
+    if (!Number.isSafeInteger(length) || length <= 0) {
+      throw new AggregationError(
+        'INVALID_PARAMETER',
+        `parameter count must be a positive integer; got ${length}`,
+      );
+    }
+    resolveRuleParams(NORM_BOUNDING_SPEC, { radius }, undefined);
+    this.length = length;
+    this.radius = radius;
+    this.sum = new Float64Array(length);
+  }
+
+  get count(): number {
+    return this.added;
+  }
+
+  get totalWeight(): number {
+    return this.weightSum;
+  }
+
+  /** How many of the updates so far were longer than the radius and scaled down. */
+  get clipped(): number {
+    return this.clippedCount;
+  }
+
+  add(delta: Float32Array, weight: number): void {
+    const what = `update ${this.added}`;
+    if (!Number.isFinite(weight) || weight <= 0) {
+      throw new AggregationError(
+        'INVALID_WEIGHT',
+        `${what} has weight ${weight}; weights are example counts and must be positive and finite`,
+      );
+    }
+    assertLength(what, delta, this.length);
+    assertFiniteFast(what, delta);
+    const norm = l2Norm(delta);
+    const scale = norm > this.radius ? this.radius / norm : 1;
+    const w = weight * scale;
+    const sum = this.sum;
+    for (let i = 0; i < sum.length; i++) sum[i] += w * delta[i];
+    this.weightSum += weight;
+    this.added++;
+    if (scale < 1) this.clippedCount++;
+  }
+
+  /** Σ nₖ·min(1, r/‖Δₖ‖)·Δₖ / Σ nₖ, rounded once to float32. */
+  result(): Float32Array {
+    if (this.added === 0) throw new AggregationError('NO_UPDATES', 'no updates to aggregate');
+    const out = new Float32Array(this.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.sum[i] / this.weightSum;
+    return out;
+  }
+}
+
+export function createNormBoundingAccumulator(length: number, radius: number): NormBoundingAccumulator {
+  return new NormBoundingAccumulator(length, radius);
+}
+
+/**
+ * Each update projected to norm ≤ r, then the example-weighted mean. One update moves the result by at most
+ * 2r·(its share of the weight), whatever it contains; a site's share is not capped (see the accumulator).
+ */
+export function normBounding(updates: readonly SiloUpdate[], params: NormBoundingParams): Float32Array {
+  const length = checkUpdates(updates);
+  const { radius } = resolveRuleParams(NORM_BOUNDING_SPEC, params, updates.length);
+  // The same arithmetic as the accumulator, without checking each update a second time.
+  const sum = new Float64Array(length);
+  let weightSum = 0;
+  for (const { delta, weight } of updates) {
+    const norm = l2Norm(delta);
+    const w = weight * (norm > radius ? radius / norm : 1);
+    for (let i = 0; i < length; i++) sum[i] += w * delta[i];
+    weightSum += weight;
+  }
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) out[i] = sum[i] / weightSum;
+  return out;
+}
+
+/** ‖x‖₂ in float64, with two partial sums so the adds do not wait on each other. */
+export function l2Norm(x: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  const even = x.length & ~1;
+  for (let i = 0; i < even; i += 2) {
+    s0 += x[i] * x[i];
+    s1 += x[i + 1] * x[i + 1];
+  }
+  if (even < x.length) s0 += x[even] * x[even];
+  return Math.sqrt(s0 + s1);
+}
