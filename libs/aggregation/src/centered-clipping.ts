@@ -1,4 +1,5 @@
 // Centered clipping (Karimireddy, He and Jaggi 2021, "Learning from History for Byzantine Robust Optimization", ICML, Algorithm 2 with the clipping radius τ fixed).
+import { addSquaredDistancesToBlock, addWeightedBlock, SUM_BLOCK } from './blocked-sums.js';
 import { AggregationError } from './errors.js';
 import { maxWeightShareParam, resolveRuleParams, type RuleParamsSpec } from './rule-params.js';
 import { cappedWeights, checkUpdates, DEFAULT_MAX_WEIGHT_SHARE, type SiloUpdate } from './updates.js';
@@ -36,8 +37,6 @@ export const CENTERED_CLIPPING_SPEC: RuleParamsSpec = {
   ],
 };
 
-const BLOCK = 512;
-
 /**
  * From v = reference (last round's aggregate, which is what the paper's momentum provides; zero when there is
  * none), L times: v ← v + Σ pᵢ·clip(xᵢ − v, τ), clip(z, τ) = z·min(1, τ/‖z‖), p = cappedWeights(counts, cap).
@@ -74,7 +73,7 @@ export function centeredClipping(
   const squared = new Float64Array(n);
   distancesTo(v, deltas, squared);
   const s = new Float64Array(n);
-  const next = new Float64Array(Math.min(BLOCK, length));
+  const next = new Float64Array(Math.min(SUM_BLOCK, length));
   for (let step = 1; step <= iterations; step++) {
     // v + Σ sᵢ(xᵢ − v) = (1 − Σ sᵢ)v + Σ sᵢxᵢ, with sᵢ = pᵢ·min(1, τ/‖xᵢ − v‖)
     let keep = 1;
@@ -85,40 +84,22 @@ export function centeredClipping(
     }
     const last = step === iterations;
     squared.fill(0);
-    for (let start = 0; start < length; start += BLOCK) {
-      const count = Math.min(BLOCK, length - start);
+    for (let start = 0; start < length; start += SUM_BLOCK) {
+      const count = Math.min(SUM_BLOCK, length - start);
       for (let k = 0; k < count; k++) next[k] = keep * v[start + k];
-      for (let i = 0; i < n; i++) {
-        const x = deltas[i];
-        const si = s[i];
-        for (let k = 0; k < count; k++) next[k] += si * x[start + k];
-      }
+      addWeightedBlock(deltas, s, start, count, next);
       // The next step's distances, while this block of every update is still in cache.
-      if (!last) {
-        for (let i = 0; i < n; i++) {
-          const x = deltas[i];
-          let acc = 0;
-          for (let k = 0; k < count; k++) {
-            const d = next[k] - x[start + k];
-            acc += d * d;
-          }
-          squared[i] += acc;
-        }
-      }
-      for (let k = 0; k < count; k++) v[start + k] = next[k];
+      if (!last) addSquaredDistancesToBlock(deltas, next, start, count, squared);
+      v.set(count === next.length ? next : next.subarray(0, count), start);
     }
   }
   return new Float32Array(v);
 }
 
 function distancesTo(v: Float64Array, deltas: readonly Float32Array[], squared: Float64Array): void {
-  for (let i = 0; i < deltas.length; i++) {
-    const x = deltas[i];
-    let acc = 0;
-    for (let k = 0; k < v.length; k++) {
-      const d = v[k] - x[k];
-      acc += d * d;
-    }
-    squared[i] = acc;
+  squared.fill(0);
+  for (let start = 0; start < v.length; start += SUM_BLOCK) {
+    const count = Math.min(SUM_BLOCK, v.length - start);
+    addSquaredDistancesToBlock(deltas, v.subarray(start, start + count), start, count, squared);
   }
 }

@@ -1,4 +1,5 @@
 // Geometric median by the smoothed Weiszfeld algorithm of RFA (Pillutla, Kakade and Harchaoui 2022, "Robust Aggregation for Federated Learning", IEEE Trans. Signal Processing, Algorithm 2).
+import { addSquaredDistancesToBlock, addWeightedBlock, SUM_BLOCK } from './blocked-sums.js';
 import { maxWeightShareParam, resolveRuleParams, type RuleParamsSpec } from './rule-params.js';
 import { cappedWeights, checkUpdates, DEFAULT_MAX_WEIGHT_SHARE, type SiloUpdate } from './updates.js';
 
@@ -55,9 +56,6 @@ export interface WeiszfeldResult {
   /** Σ αᵢ‖v − xᵢ‖ at the returned point, with α the capped weights (summing to 1). */
   objective: number;
 }
-
-// Coordinates per block of the fused pass: N blocks of 512 float32 stay in cache for the second read.
-const BLOCK = 512;
 
 /**
  * The weighted geometric median argmin_v Σ αᵢ‖v − xᵢ‖, α = cappedWeights(counts, cap): starting from the weighted
@@ -131,28 +129,15 @@ function step(
   v: Float64Array,
   squared: Float64Array,
 ): number {
-  const n = deltas.length;
   const length = v.length;
-  const next = new Float64Array(Math.min(BLOCK, length));
+  const next = new Float64Array(Math.min(SUM_BLOCK, length));
   let moved = 0;
   squared.fill(0);
-  for (let start = 0; start < length; start += BLOCK) {
-    const count = Math.min(BLOCK, length - start);
+  for (let start = 0; start < length; start += SUM_BLOCK) {
+    const count = Math.min(SUM_BLOCK, length - start);
     next.fill(0);
-    for (let i = 0; i < n; i++) {
-      const x = deltas[i];
-      const b = beta[i];
-      for (let k = 0; k < count; k++) next[k] += b * x[start + k];
-    }
-    for (let i = 0; i < n; i++) {
-      const x = deltas[i];
-      let s = 0;
-      for (let k = 0; k < count; k++) {
-        const d = next[k] - x[start + k];
-        s += d * d;
-      }
-      squared[i] += s;
-    }
+    addWeightedBlock(deltas, beta, start, count, next);
+    addSquaredDistancesToBlock(deltas, next, start, count, squared);
     for (let k = 0; k < count; k++) {
       const d = next[k] - v[start + k];
       moved += d * d;

@@ -1,8 +1,7 @@
 // Krum and Multi-Krum (Blanchard et al. 2017, "Machine Learning with Adversaries: Byzantine Tolerant Gradient Descent", NeurIPS).
-import { AggregationError } from './errors.js';
+import { weightedSum } from './blocked-sums.js';
 import { pairwiseSquaredDistances } from './pairwise-distances.js';
 import {
-  formatRuleParamIssues,
   maxWeightShareParam,
   resolveRuleParams,
   type RuleParamIssue,
@@ -74,24 +73,24 @@ export const MULTI_KRUM_SPEC: RuleParamsSpec = {
  */
 export function krumScores(updates: readonly SiloUpdate[], f: number): Float64Array {
   checkUpdates(updates);
+  resolveRuleParams(KRUM_SPEC, { f }, updates.length);
+  return scores(updates, f);
+}
+
+function scores(updates: readonly SiloUpdate[], f: number): Float64Array {
   const n = updates.length;
-  const issues = krumIssues({ f }, n);
-  if (!Number.isInteger(f) || f < 0)
-    issues.unshift({ param: 'f', message: `must be a whole number ≥ 0; got ${f}` });
-  if (issues.length > 0)
-    throw new AggregationError('INVALID_PARAMETER', formatRuleParamIssues('krum', issues));
   const distances = pairwiseSquaredDistances(updates.map((u) => u.delta));
   const nearest = n - f - 2;
-  const scores = new Float64Array(n);
+  const result = new Float64Array(n);
   const others = new Float64Array(n - 1);
   for (let i = 0; i < n; i++) {
     for (let j = 0, o = 0; j < n; j++) if (j !== i) others[o++] = distances[i * n + j];
     others.sort();
     let score = 0;
     for (let k = 0; k < nearest; k++) score += others[k];
-    scores[i] = score;
+    result[i] = score;
   }
-  return scores;
+  return result;
 }
 
 /** Update indices from best (lowest) score to worst; equal scores keep input order, so the choice is reproducible. */
@@ -103,7 +102,7 @@ function ranked(scores: Float64Array): number[] {
 export function krum(updates: readonly SiloUpdate[], params: KrumParams = {}): Float32Array {
   checkUpdates(updates);
   const { f } = resolveRuleParams(KRUM_SPEC, params, updates.length);
-  const best = ranked(krumScores(updates, f))[0];
+  const best = ranked(scores(updates, f))[0];
   return updates[best].delta.slice();
 }
 
@@ -112,20 +111,18 @@ export function krum(updates: readonly SiloUpdate[], params: KrumParams = {}): F
  * example counts capped at maxWeightShare of the selected total (cappedWeights). m = 1 is Krum.
  */
 export function multiKrum(updates: readonly SiloUpdate[], params: MultiKrumParams = {}): Float32Array {
-  const length = checkUpdates(updates);
+  checkUpdates(updates);
   const resolved = resolveRuleParams(MULTI_KRUM_SPEC, params, updates.length);
   const { f, maxWeightShare } = resolved;
   const m = resolved.m ?? updates.length - f;
-  const chosen = ranked(krumScores(updates, f)).slice(0, m);
+  const chosen = ranked(scores(updates, f)).slice(0, m);
   const weights = cappedWeights(
     chosen.map((i) => updates[i].weight),
     maxWeightShare,
   );
-  const sum = new Float64Array(length);
-  chosen.forEach((i, k) => {
-    const delta = updates[i].delta;
-    const w = weights[k];
-    for (let j = 0; j < length; j++) sum[j] += w * delta[j];
-  });
+  const sum = weightedSum(
+    chosen.map((i) => updates[i].delta),
+    weights,
+  );
   return new Float32Array(sum);
 }

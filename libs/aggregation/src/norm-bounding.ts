@@ -1,4 +1,5 @@
 // Norm bounding: each update projected onto an ℓ2 ball, then the example-weighted mean (Sun et al. 2019, "Can You Really Backdoor Federated Learning?", arXiv:1911.07963).
+import { weightedSum } from './blocked-sums.js';
 import { AggregationError } from './errors.js';
 import { resolveRuleParams, type RuleParamsSpec } from './rule-params.js';
 import { assertFiniteFast, checkUpdates, type SiloUpdate } from './updates.js';
@@ -99,20 +100,22 @@ export function createNormBoundingAccumulator(length: number, radius: number): N
  * 2r·(its share of the weight), whatever it contains; a site's share is not capped (see the accumulator).
  */
 export function normBounding(updates: readonly SiloUpdate[], params: NormBoundingParams): Float32Array {
-  const length = checkUpdates(updates);
+  checkUpdates(updates);
   const { radius } = resolveRuleParams(NORM_BOUNDING_SPEC, params, updates.length);
-  // The same arithmetic as the accumulator, without checking each update a second time.
-  const sum = new Float64Array(length);
+  // The accumulator's arithmetic, without checking each update a second time and with one blocked pass for
+  // the sum: coefficient nₖ·min(1, r/‖Δₖ‖) / Σn per update.
   let weightSum = 0;
-  for (const { delta, weight } of updates) {
+  for (const u of updates) weightSum += u.weight;
+  const coefficients = updates.map(({ delta, weight }) => {
     const norm = l2Norm(delta);
-    const w = weight * (norm > radius ? radius / norm : 1);
-    for (let i = 0; i < length; i++) sum[i] += w * delta[i];
-    weightSum += weight;
-  }
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) out[i] = sum[i] / weightSum;
-  return out;
+    return (weight * (norm > radius ? radius / norm : 1)) / weightSum;
+  });
+  return new Float32Array(
+    weightedSum(
+      updates.map((u) => u.delta),
+      coefficients,
+    ),
+  );
 }
 
 /** ‖x‖₂ in float64, with two partial sums so the adds do not wait on each other. */

@@ -142,7 +142,8 @@ describe('the registry', () => {
       const acc = createStreamingAggregator(rule, 2, params);
       for (const u of round) acc.add(u.delta, u.weight);
       expect(acc.count).toBe(round.length);
-      expect(acc.result()).toEqual(aggregate(rule, round, params));
+      const batch = aggregate(rule, round, params);
+      acc.result().forEach((x, i) => expect(x).toBeCloseTo(batch[i], 6));
     }
     expect(() => createStreamingAggregator('median', 2)).toThrow(
       'median needs every update of the round at once and cannot stream; streaming rules: fedavg, norm-bounding',
