@@ -252,7 +252,9 @@ async function followJob(
 ): Promise<Job> {
   let job = submitted;
   while (!['completed', 'failed', 'cancelled'].includes(job.status)) {
-    await new Promise((r) => setTimeout(r, 100));
+    // Each poll costs the aggregator a full job view; four a second keep the bars live without taking CPU
+    // from the silos' training on a small machine.
+    await new Promise((r) => setTimeout(r, 250));
     job = await gateway.getJob(job.jobId);
     progress?.update(job);
   }
