@@ -38,23 +38,25 @@ export const RULE_SENSITIVITY: Readonly<Record<string, Partial<Record<PrivacyLev
 };
 
 /**
- * Rules that declare no sensitivity bound at either level, with the reason. None of them releases a sum the
- * Gaussian noise can be calibrated to: removing one silo can switch which value or update they output, by a gap
- * set by the other silos' data. Bounds of that kind exist in the literature only under extra assumptions (bounded
- * data, smooth sensitivity) that the accountant does not model, so a DP job with one of these rules is refused.
+ * Rules that declare no sensitivity bound at either level, with the reason, so a DP job with one of them is
+ * refused. At silo level each can jump, when one silo joins or leaves, by a gap the other silos' updates set, which
+ * the clip norm does not bound. At patient level the coordinate-wise rules do move by at most the record's change
+ * (order statistics are 1-Lipschitz), but the accountant's subsampled-Gaussian analysis is proven for a released
+ * sum, and nothing here proves it carries over to a median or a trimmed mean; an unproven bound would make the
+ * privacy statement false.
  */
 export const NO_SENSITIVITY_BOUND: Readonly<Record<string, string>> = {
   median:
-    'removing one silo moves each coordinate to a neighbouring order statistic, a gap set by the other silos, not by C',
+    'removing one silo moves each coordinate to a neighbouring order statistic, a gap set by the other silos, not by C; at patient level the accountant is proven only for sums',
   'trimmed-mean':
-    'removing one silo shifts both cuts to neighbouring order statistics, so the kept values change by gaps the other silos set',
-  krum: 'one silo can change which update is selected; the jump is the distance between two other silos’ updates',
+    'removing one silo shifts both cuts to neighbouring order statistics, a gap set by the other silos, not by C; at patient level the accountant is proven only for sums',
+  krum: 'one silo can change which update is selected, so the output jumps by the distance between two other silos’ updates',
   'multi-krum':
     'one silo can change the selected set, so the mean jumps by differences between other silos’ updates',
   'geometric-median':
-    'the median of the remaining silos moves by an amount that depends on their spread, which C does not bound',
+    'removing one silo moves the median by an amount that depends on how the others are spread, which C does not bound',
   'centered-clipping':
-    'each step is a clipped mean, but the clipping centre itself depends on every silo, and no bound on the iterated map is proven',
+    'each step is a clipped mean, but the centre it clips around depends on every silo, and no bound on the iterated map is proven',
 };
 
 export function sensitivityOf(rule: string, level: PrivacyLevel): SensitivityBound | undefined {
