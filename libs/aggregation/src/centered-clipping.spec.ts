@@ -37,7 +37,7 @@ describe('centeredClipping', () => {
 
   it('refuses τ ≤ 0 and a reference of the wrong length', () => {
     expect(() => centeredClipping(scalars([1]), { tau: 0 })).toThrow(
-      'centered-clipping: tau must be a number in (0,',
+      'centered-clipping: tau must be a number above 0',
     );
     expect(() => centeredClipping(scalars([1]), { tau: 1 }, f32(1, 2))).toThrow(
       'reference has 2 values, expected 1',

@@ -21,7 +21,7 @@ export const CENTERED_CLIPPING_SPEC: RuleParamsSpec = {
       name: 'tau',
       description: "the ℓ2 norm each update's pull on the centre is clipped to, in the units of the updates",
       min: 0,
-      max: Number.MAX_VALUE,
+      max: Infinity,
       minExclusive: true,
     },
     {

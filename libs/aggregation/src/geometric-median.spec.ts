@@ -64,7 +64,7 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
 
   it('refuses a non-positive smoothing', () => {
     expect(() => geometricMedian(points([[0], [1]]), { nu: 0 })).toThrow(
-      'geometric-median: nu must be a number in (0,',
+      'geometric-median: nu must be a number above 0',
     );
   });
 });

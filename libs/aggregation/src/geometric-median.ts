@@ -21,7 +21,7 @@ export const GEOMETRIC_MEDIAN_SPEC: RuleParamsSpec = {
       name: 'nu',
       description: 'the smoothing ν of the Weiszfeld weights, in the units of the updates',
       min: 0,
-      max: Number.MAX_VALUE,
+      max: Infinity,
       minExclusive: true,
       default: 1e-6,
     },

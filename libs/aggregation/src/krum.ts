@@ -26,7 +26,7 @@ const F_PARAM: RuleParamSpec = {
   name: 'f',
   description: 'the number of arbitrarily bad updates to tolerate; Krum needs more than 2f + 2 updates',
   min: 0,
-  max: 2 ** 28,
+  max: Infinity,
   integer: true,
   default: 1,
 };
@@ -35,7 +35,7 @@ const M_PARAM: RuleParamSpec = {
   name: 'm',
   description: 'the number of best-scored updates to average, at most n − f',
   min: 1,
-  max: 2 ** 28,
+  max: Infinity,
   integer: true,
   derived: 'n − f',
 };

@@ -46,10 +46,10 @@ describe('normBounding', () => {
 
   it('refuses a radius ≤ 0, naming it', () => {
     expect(() => normBounding([{ delta: f32(1), weight: 1 }], { radius: 0 })).toThrow(
-      'norm-bounding: radius must be a number in (0,',
+      'norm-bounding: radius must be a number above 0',
     );
     expect(() => createNormBoundingAccumulator(1, -1)).toThrow(
-      'norm-bounding: radius must be a number in (0,',
+      'norm-bounding: radius must be a number above 0',
     );
   });
 });

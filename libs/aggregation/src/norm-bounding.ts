@@ -17,7 +17,7 @@ export const NORM_BOUNDING_SPEC: RuleParamsSpec = {
       name: 'radius',
       description: 'the ℓ2 norm each update is projected to, in the units of the updates',
       min: 0,
-      max: Number.MAX_VALUE,
+      max: Infinity,
       minExclusive: true,
     },
   ],

@@ -6,6 +6,7 @@ export interface RuleParamSpec {
   readonly name: string;
   readonly description: string;
   readonly min: number;
+  /** Infinity for no upper limit; the value must be finite either way. */
   readonly max: number;
   readonly minExclusive?: boolean;
   readonly maxInclusive?: boolean;
@@ -36,9 +37,11 @@ export interface RuleParamsSpec {
 }
 
 function rangeText(p: RuleParamSpec): string {
+  const kind = p.integer ? 'an integer' : 'a number';
+  if (p.max === Infinity) return `${kind} ${p.minExclusive ? 'above' : 'of at least'} ${p.min}`;
   const lo = `${p.minExclusive ? '(' : '['}${p.min}`;
   const hi = `${p.max}${p.maxInclusive ? ']' : ')'}`;
-  return `${p.integer ? 'an integer' : 'a number'} in ${lo}, ${hi}`;
+  return `${kind} in ${lo}, ${hi}`;
 }
 
 function describe(value: unknown): string {
