@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { cp, mkdtemp, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServiceProcess } from '../../services/cli/src/demo/processes.js';
 
 /** The checkout these tests run in. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,57 +39,4 @@ export async function changeOneByte(file: string, context: string, to: string): 
   if (bytes[offset] === to.charCodeAt(0)) throw new Error('the byte would not change');
   bytes[offset] = to.charCodeAt(0);
   await writeFile(file, bytes);
-}
-
-/**
- * `node <bin> <args>` as its own process, like the demo's startService but for another checkout's bin/cohort.js:
- * its logs go to logFile, and it resolves with its ready line.
- */
-export async function startServiceFrom(
-  bin: string,
-  name: string,
-  args: string[],
-  opts: { logFile: string; timeoutMs?: number },
-): Promise<ServiceProcess> {
-  const log = createWriteStream(opts.logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr.pipe(log);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timeoutMs = opts.timeoutMs ?? 120_000;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within ${timeoutMs / 1000} s (log: ${opts.logFile})`));
-    }, timeoutMs);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      log.write(`${line}\n`);
-      try {
-        const msg = JSON.parse(line) as Record<string, unknown>;
-        if (msg.event === 'ready') {
-          clearTimeout(timer);
-          resolve(msg);
-        }
-      } catch {
-        // not a JSON line: kept in the log only
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with status ${code} before it was ready (log: ${opts.logFile})`));
-    });
-  });
-  return {
-    name,
-    child,
-    ready,
-    stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const code = await exited;
-      clearTimeout(timer);
-      log.end();
-      return code;
-    },
-  };
 }

@@ -14,7 +14,6 @@ import {
 import { EXAMPLES_DIR } from '../../services/cli/src/demo/run-demo.js';
 import { writeDemoSiloConfig } from '../../services/cli/src/demo/silo-configs.js';
 import type { FederationFiles } from '../../services/cli/src/federation-init.js';
-import { startServiceFrom } from './checkout-copy.js';
 
 export { EXAMPLES_DIR };
 
@@ -90,10 +89,11 @@ export async function startFederation(
     files.dir,
   ];
   if (opts.databaseUrl) aggregatorArgs.push('--database-url', opts.databaseUrl);
-  const aggregatorOptions = { logFile: join(home, 'aggregator.log'), timeoutMs: 180_000 };
-  const aggregator = opts.aggregatorBin
-    ? await startServiceFrom(opts.aggregatorBin, 'aggregator', aggregatorArgs, aggregatorOptions)
-    : await startService('aggregator', aggregatorArgs, aggregatorOptions);
+  const aggregator = await startService('aggregator', aggregatorArgs, {
+    logFile: join(home, 'aggregator.log'),
+    timeoutMs: 180_000,
+    bin: opts.aggregatorBin,
+  });
   services.push(aggregator);
   services.push(
     await startService(

@@ -39,10 +39,11 @@ export async function freePort(): Promise<number> {
 export async function startService(
   name: string,
   args: string[],
-  opts: { logFile: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  /** bin: another checkout's bin/cohort.js (tests run a modified copy); default this one's. */
+  opts: { logFile: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; bin?: string },
 ): Promise<ServiceProcess> {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [COHORT_BIN, ...args], {
+  const child = spawn(process.execPath, [opts.bin ?? COHORT_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env,
   });
