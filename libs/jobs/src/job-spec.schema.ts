@@ -1,13 +1,15 @@
 // The researcher-facing job spec: strict JSON in, a fully populated protocol JobSpec out. Every default lives
 // here so the gateway, the CLI and the aggregator agree on what an omitted field means.
 import type { JobSpec, ServerOptimizer } from '@cohort/protocol';
+import { AGGREGATION_RULE_NAMES, ruleParamIssues, type AggregationRuleName } from '@cohort/aggregation';
 import { z } from 'zod';
 
 export const MODEL_TEMPLATES = ['logreg', 'mlp'] as const;
 export type ModelTemplate = (typeof MODEL_TEMPLATES)[number];
 
-export const AGGREGATION_RULES = ['fedavg'] as const;
-export type AggregationRule = (typeof AGGREGATION_RULES)[number];
+/** The rules of `@cohort/aggregation`'s registry: one list, so the spec can name no rule the enclave lacks. */
+export const AGGREGATION_RULES = AGGREGATION_RULE_NAMES;
+export type AggregationRule = AggregationRuleName;
 
 export const SERVER_OPTIMIZER_KINDS = ['none', 'fedavgm', 'fedadam'] as const;
 export type ServerOptimizerKind = (typeof SERVER_OPTIMIZER_KINDS)[number];
@@ -72,9 +74,6 @@ const OPTIMIZER_RANGES: Readonly<Record<OptimizerParam, { test(v: number): boole
   beta2: { test: (v) => v >= 0 && v < 1, text: 'must be a number from 0 up to (not including) 1' },
   tau: { test: (v) => v > 0 && v <= 1, text: 'must be a number above 0 and at most 1' },
 };
-
-/** Parameters each aggregation rule accepts; fedavg takes none, so a typo there cannot pass silently. */
-const AGGREGATION_PARAMS: Readonly<Record<AggregationRule, readonly string[]>> = { fedavg: [] };
 
 /** Describes a rejected value briefly, so a message can say what was received without echoing a whole object. */
 export function describeValue(value: unknown): string {
@@ -185,29 +184,14 @@ const localSchema = z.strictObject({
     .default(D.learningRate),
 });
 
-const aggregationSchema = z
-  .strictObject({
-    rule: oneOf(AGGREGATION_RULES, 'aggregation rule').default(D.aggregationRule),
-    params: z
-      .record(z.string(), z.number({ error: rule('must be a finite number') }), {
-        error: rule('must be an object of named numbers'),
-      })
-      .optional(),
-  })
-  .superRefine((aggregation, ctx) => {
-    const accepted = AGGREGATION_PARAMS[aggregation.rule];
-    for (const key of Object.keys(aggregation.params ?? {})) {
-      if (accepted.includes(key)) continue;
-      ctx.addIssue({
-        code: 'custom',
-        path: ['params', key],
-        message:
-          accepted.length === 0
-            ? `${aggregation.rule} takes no parameters`
-            : `${aggregation.rule} accepts only: ${accepted.join(', ')}`,
-      });
-    }
-  });
+const aggregationSchema = z.strictObject({
+  rule: oneOf(AGGREGATION_RULES, 'aggregation rule').default(D.aggregationRule),
+  params: z
+    .record(z.string(), z.number({ error: rule('must be a finite number') }), {
+      error: rule('must be an object of named numbers'),
+    })
+    .optional(),
+});
 
 const optimizerNumber = z.number({ error: rule('must be a finite number') }).optional();
 
@@ -346,6 +330,21 @@ export const jobSpecSchema = z
     // null is how protocol JSON spells an absent message, so a returned spec can be resubmitted as is.
     privacy: privacySchema.nullish(),
     seed: integer(L.seed.min, L.seed.max).default(D.seed),
+  })
+  .superRefine((spec, ctx) => {
+    // A rule's parameters are checked against the fewest updates a round can close with (the quorum): Krum's
+    // n > 2f + 2 must hold in every round that closes.
+    for (const issue of ruleParamIssues(
+      spec.aggregation.rule,
+      spec.aggregation.params ?? {},
+      spec.minSilos,
+    )) {
+      ctx.addIssue({
+        code: 'custom',
+        path: issue.param ? ['aggregation', 'params', issue.param] : ['aggregation', 'rule'],
+        message: issue.message,
+      });
+    }
   })
   .transform((s): JobSpec => ({
     name: s.name,

@@ -311,14 +311,28 @@ describe('parseJobSpec: one message per bad field, named by its dotted path', ()
 
   describe('aggregation', () => {
     it('refuses a rule this version does not have', () => {
-      expect(errorMap(withField({ aggregation: { rule: 'krum' } }))).toEqual({
-        'aggregation.rule': 'unknown aggregation rule "krum"; this version supports: fedavg',
-      });
+      const errors = errorMap(withField({ aggregation: { rule: 'bulyan' } }));
+      expect(Object.keys(errors)).toEqual(['aggregation.rule']);
+      expect(errors['aggregation.rule']).toMatch(
+        /unknown aggregation rule "bulyan".*fedavg, median, trimmed-mean, krum/,
+      );
     });
-    it('refuses parameters fedavg would silently ignore', () => {
-      expect(errorMap(withField({ aggregation: { rule: 'fedavg', params: { trim: 0.1 } } }))).toEqual({
-        'aggregation.params.trim': 'fedavg takes no parameters',
-      });
+    it('refuses parameters a rule does not take', () => {
+      const errors = errorMap(withField({ aggregation: { rule: 'fedavg', params: { trim: 0.1 } } }));
+      expect(Object.keys(errors)).toEqual(['aggregation.params.trim']);
+    });
+    it('refuses Krum when the quorum cannot exceed 2f + 2, and takes it when it can', () => {
+      const errors = errorMap(withField({ minSilos: 4, aggregation: { rule: 'krum', params: { f: 1 } } }));
+      expect(Object.keys(errors)).toEqual(['aggregation.params.f']);
+      expect(errors['aggregation.params.f']).toMatch(/2f \+ 2 = 4/);
+      expect(
+        valid(withField({ minSilos: 5, aggregation: { rule: 'krum', params: { f: 1 } } })).aggregation?.rule,
+      ).toBe('krum');
+    });
+    it('refuses a trimmed fraction of one half or more', () => {
+      expect(
+        Object.keys(errorMap(withField({ aggregation: { rule: 'trimmed-mean', params: { beta: 0.5 } } }))),
+      ).toEqual(['aggregation.params.beta']);
     });
     it('refuses parameters that are not numbers', () => {
       expect(Object.keys(errorMap(withField({ aggregation: { params: { trim: 'x' } } })))).toEqual([
