@@ -439,6 +439,7 @@ describe('gateway against a fake aggregator', () => {
               reason: '',
               exampleCount: 40,
               trainMs: 9,
+              outlier: undefined,
               metrics: metrics(undefined),
             },
             {
@@ -447,6 +448,7 @@ describe('gateway against a fake aggregator', () => {
               reason: '',
               exampleCount: 40,
               trainMs: 9,
+              outlier: undefined,
               metrics: metrics(Number.NaN, Number.NaN),
             },
           ],

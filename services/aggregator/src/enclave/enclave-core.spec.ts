@@ -139,6 +139,25 @@ describe('EnclaveCore', () => {
     expect(Math.abs(sd - 3)).toBeLessThan(0.1);
   });
 
+  it('runs a robust rule on the held updates and releases only the centre and per-silo scores', async () => {
+    const { core } = await enclaveWithAuthority();
+    core.openRound('job', 1, 2, undefined, { name: 'median', params: {} });
+    for (const [silo, values] of [
+      ['a', [1, 1]],
+      ['b', [2, 2]],
+      ['c', [3, 3]],
+      ['evil', [-100, 100]],
+    ] as const) {
+      await core.addUpdate(await sealedUpdate(core, silo, [...values]));
+    }
+    const { aggregate, scores } = core.release('job', 1);
+    // Coordinate-wise median of equal-weight updates: the attacker moves neither coordinate far.
+    expect([...unpackFloat32(aggregate)]).toEqual([1.5, 2.5]);
+    expect(scores.map((s) => s.siloId).sort()).toEqual(['a', 'b', 'c', 'evil']);
+    expect(scores.find((s) => s.siloId === 'evil')?.flagged).toBe(true);
+    expect(scores.filter((s) => s.flagged)).toHaveLength(1);
+  });
+
   it('describes no private key material', async () => {
     const { core } = await enclaveWithAuthority();
     const d = core.describe();

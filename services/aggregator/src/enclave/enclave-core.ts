@@ -1,5 +1,11 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createMeanAccumulator, type MeanAccumulator } from '@cohort/aggregation';
+import {
+  aggregate,
+  createMeanAccumulator,
+  outlierScores,
+  type MeanAccumulator,
+  type SiloUpdate,
+} from '@cohort/aggregation';
 import { unpackFloat32 } from '@cohort/protocol';
 import { ed25519Jwk, x25519Jwk } from '@cohort/attestation';
 import { signReceipt } from '@cohort/identity';
@@ -11,7 +17,13 @@ import {
   updateAad,
   type SealingKeyPair,
 } from '@cohort/sealing';
-import type { EnclaveDescription, EnclaveDp, SealedUpdate } from './enclave-protocol.js';
+import type {
+  EnclaveDescription,
+  EnclaveDp,
+  EnclaveReplies,
+  EnclaveRule,
+  SealedUpdate,
+} from './enclave-protocol.js';
 import { addGaussianNoise, clipToNorm } from '@cohort/privacy';
 
 export class EnclaveError extends Error {
@@ -43,6 +55,9 @@ export interface Attester {
 interface OpenRound {
   parameterCount: number;
   dp: EnclaveDp | undefined;
+  rule: EnclaveRule | undefined;
+  /** Robust rules need every update at once: they stay here, in the enclave, until the round is released. */
+  held: SiloUpdate[] | undefined;
   accumulator: MeanAccumulator;
   accepted: Set<string>;
   /** Updates being opened right now: a second one from the same silo meanwhile is a replay. */
@@ -117,10 +132,14 @@ export class EnclaveCore {
     );
   }
 
-  openRound(jobId: string, round: number, parameterCount: number, dp?: EnclaveDp): void {
+  openRound(jobId: string, round: number, parameterCount: number, dp?: EnclaveDp, rule?: EnclaveRule): void {
+    // FedAvg folds updates in as they come (O(P) memory); every other rule runs on the held updates at release.
+    const holds = !dp && rule !== undefined && rule.name !== 'fedavg';
     this.rounds.set(key(jobId, round), {
       parameterCount,
       dp,
+      rule,
+      held: holds ? [] : undefined,
       accumulator: createMeanAccumulator(parameterCount),
       accepted: new Set(),
       opening: new Set(),
@@ -185,10 +204,12 @@ export class EnclaveCore {
         const contribution = open_.dp.level === 'silo' ? clipToNorm(delta, open_.dp.clipNorm).clipped : delta;
         open_.accumulator.add(contribution, 1);
         contribution.fill(0);
+      } else if (open_.held) {
+        open_.held.push({ delta, weight: u.exampleCount, siloId: u.siloId });
       } else {
         open_.accumulator.add(delta, u.exampleCount);
       }
-      delta.fill(0);
+      if (!open_.held) delta.fill(0);
     } finally {
       plaintext.fill(0);
     }
@@ -205,27 +226,34 @@ export class EnclaveCore {
   }
 
   /** Releases the round's aggregate (under DP: the sum, noised here in central mode) and forgets the round. */
-  release(jobId: string, round: number): { aggregate: Uint8Array; updates: number } {
+  release(jobId: string, round: number): EnclaveReplies['release'] {
     const open_ = this.rounds.get(key(jobId, round));
     if (!open_)
       throw new EnclaveError('ROUND_NOT_OPEN', `round ${round} of job ${jobId} is not open in the enclave`);
     if (open_.accepted.size === 0)
       throw new EnclaveError('ROUND_EMPTY', `round ${round} of job ${jobId} has no updates`);
     this.rounds.delete(key(jobId, round));
-    let aggregate = open_.accumulator.result();
-    if (open_.dp) {
-      const sum = aggregate.map((v) => v * open_.accumulator.totalWeight);
-      aggregate = open_.dp.mode === 'central' ? addGaussianNoise(sum, open_.dp.noiseStd) : sum;
+    if (open_.held && open_.rule) {
+      const centre = aggregate(open_.rule.name, open_.held, open_.rule.params);
+      const scores = outlierScores(open_.held, centre);
+      for (const u of open_.held) u.delta.fill(0);
+      return { aggregate: bytesOf(centre), updates: open_.accepted.size, scores };
     }
-    return {
-      aggregate: new Uint8Array(aggregate.buffer, aggregate.byteOffset, aggregate.byteLength),
-      updates: open_.accepted.size,
-    };
+    let result = open_.accumulator.result();
+    if (open_.dp) {
+      const sum = result.map((v) => v * open_.accumulator.totalWeight);
+      result = open_.dp.mode === 'central' ? addGaussianNoise(sum, open_.dp.noiseStd) : sum;
+    }
+    return { aggregate: bytesOf(result), updates: open_.accepted.size, scores: [] };
   }
 
   discard(jobId: string, round: number): boolean {
     return this.rounds.delete(key(jobId, round));
   }
+}
+
+function bytesOf(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 function key(jobId: string, round: number): string {

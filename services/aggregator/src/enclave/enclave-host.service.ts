@@ -1,6 +1,13 @@
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { EnclaveCallError, type EnclaveClient } from './enclave.client.js';
-import type { EnclaveDescription, EnclaveDp, EnclaveReplies, SealedUpdate } from './enclave-protocol.js';
+import type {
+  EnclaveDescription,
+  EnclaveDp,
+  EnclaveOutlierScore,
+  EnclaveReplies,
+  EnclaveRule,
+  SealedUpdate,
+} from './enclave-protocol.js';
 
 /** Enclave refusals that mean the update itself is bad, mapped to the codes silos and operators see. */
 const UPDATE_ERRORS: Record<string, AggregatorErrorCode> = {
@@ -24,8 +31,14 @@ export class EnclaveHost {
     return this.wrap(this.client.call({ type: 'attest', nonce, audience })).then((r) => r.token);
   }
 
-  async openRound(jobId: string, round: number, parameterCount: number, dp?: EnclaveDp): Promise<void> {
-    await this.wrap(this.client.call({ type: 'open-round', jobId, round, parameterCount, dp }));
+  async openRound(
+    jobId: string,
+    round: number,
+    parameterCount: number,
+    dp?: EnclaveDp,
+    rule?: EnclaveRule,
+  ): Promise<void> {
+    await this.wrap(this.client.call({ type: 'open-round', jobId, round, parameterCount, dp, rule }));
   }
 
   addUpdate(u: SealedUpdate): Promise<EnclaveReplies['add-update']> {
@@ -33,10 +46,13 @@ export class EnclaveHost {
   }
 
   /** The round's aggregate (weighted mean, or under DP the noised sum): the only value that leaves the enclave. */
-  async release(jobId: string, round: number): Promise<Float32Array> {
+  async release(
+    jobId: string,
+    round: number,
+  ): Promise<{ aggregate: Float32Array; scores: EnclaveOutlierScore[] }> {
     const r = await this.wrap(this.client.call({ type: 'release', jobId, round }));
     const copy = new Uint8Array(r.aggregate);
-    return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+    return { aggregate: new Float32Array(copy.buffer, 0, copy.byteLength / 4), scores: r.scores };
   }
 
   async discard(jobId: string, round: number): Promise<void> {

@@ -17,6 +17,20 @@ export interface EnclaveDp {
   noiseStd: number;
 }
 
+export interface EnclaveRule {
+  name: string;
+  params: Record<string, number>;
+}
+
+/** How far each silo's update is from the robust centre: computed inside, released as numbers only. */
+export interface EnclaveOutlierScore {
+  siloId: string;
+  distance: number;
+  cosine: number;
+  norm: number;
+  flagged: boolean;
+}
+
 /** An update as it crosses into the enclave: still sealed, with the digest the silo signed. */
 export interface SealedUpdate {
   jobId: string;
@@ -30,7 +44,15 @@ export interface SealedUpdate {
 export type EnclaveRequest =
   | { type: 'describe' }
   | { type: 'attest'; nonce: Uint8Array; audience: string }
-  | { type: 'open-round'; jobId: string; round: number; parameterCount: number; dp?: EnclaveDp }
+  | {
+      type: 'open-round';
+      jobId: string;
+      round: number;
+      parameterCount: number;
+      dp?: EnclaveDp;
+      /** The job's aggregation rule; robust rules hold the round's updates in the enclave until release. */
+      rule?: EnclaveRule;
+    }
   | ({ type: 'add-update' } & SealedUpdate)
   | { type: 'release'; jobId: string; round: number }
   | { type: 'discard-round'; jobId: string; round: number };
@@ -51,7 +73,7 @@ export interface EnclaveReplies {
   'open-round': { opened: true };
   'add-update': { receipt: string; receivedAtUnixMs: number; accepted: number };
   /** The only thing the enclave releases: the weighted mean of the round's updates, or under DP their noised sum. */
-  release: { aggregate: Uint8Array; updates: number };
+  release: { aggregate: Uint8Array; updates: number; scores: EnclaveOutlierScore[] };
   'discard-round': { discarded: boolean };
 }
 

@@ -31,6 +31,14 @@ export function toJobMessage(
         exampleCount: s.exampleCount,
         trainMs: s.trainMs,
         metrics: metricsOrUndefined(s.metrics),
+        outlier: s.outlier
+          ? {
+              distance: s.outlier.distance,
+              cosine: s.outlier.cosine,
+              norm: s.outlier.norm,
+              flagged: s.outlier.flagged,
+            }
+          : undefined,
       })),
   }));
   return {

@@ -26,7 +26,7 @@ import { SiloSessions } from '../federation/silo-sessions.service.js';
 import { JobEvents } from '../jobs/job-events.service.js';
 import { JobRepository, type JobRow } from '../jobs/job.repository.js';
 import { EnclaveHost } from '../enclave/enclave-host.service.js';
-import type { EnclaveDp } from '../enclave/enclave-protocol.js';
+import type { EnclaveDp, EnclaveOutlierScore } from '../enclave/enclave-protocol.js';
 import { JobPrivacy } from '../privacy/job-privacy.js';
 import { ActiveRound } from './active-round.js';
 import { ActiveRounds } from './active-rounds.service.js';
@@ -320,7 +320,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       await yieldToIo();
       active.ready = Promise.all([
         this.rounds.start(jobId, round, participants),
-        this.enclave.openRound(jobId, round, p, dp?.enclave),
+        this.enclave.openRound(jobId, round, p, dp?.enclave, {
+          name: spec.aggregation?.rule ?? 'fedavg',
+          params: spec.aggregation?.params ?? {},
+        }),
       ]).then(() => undefined);
       active.ready.catch(() => undefined);
       await active.ready;
@@ -345,11 +348,13 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         beta2: 0,
         tau: 0,
       };
+      const released = await this.enclave.release(jobId, round);
+      this.reportOutliers(jobId, round, released.scores);
       const next = applyServerOptimizer(
         optimizer.kind as ServerOptimizerKind,
         optimizer,
         previous.weights,
-        toDelta(await this.enclave.release(jobId, round), dp, spec),
+        toDelta(released.aggregate, dp, spec),
         optimizerState,
       );
       const epsilonSpent = dp?.privacy.charge();
@@ -373,7 +378,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         round,
         { weights: bytes, sha256: model.sha256 },
         encodeOptimizerState(next.state),
-        [...active.accepted.values()],
+        [...active.accepted.values()].map((a) => ({
+          ...a,
+          outlier: released.scores.find((sc) => sc.siloId === a.siloId),
+        })),
         dp && epsilonSpent !== undefined ? { state: dp.privacy.state(), epsilonSpent } : undefined,
       );
       recording.catch(() => undefined);
@@ -421,6 +429,23 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       this.activeRounds.clear(active);
       // Released rounds are already gone from the enclave; this drops a round that failed or was interrupted.
       await this.enclave.discard(jobId, round).catch(() => undefined);
+    }
+  }
+
+  /** Flagged silos are audited: their update sat far from the robust centre (scores only; no update leaves). */
+  private reportOutliers(jobId: string, round: number, scores: EnclaveOutlierScore[]): void {
+    for (const s of scores.filter((x) => x.flagged)) {
+      this.log.warn(
+        { audit: true, jobId, round, siloId: s.siloId, distance: s.distance, cosine: s.cosine, norm: s.norm },
+        'silo flagged as an outlier',
+      );
+      this.events.emit({
+        jobId,
+        type: 'outlier',
+        round,
+        siloId: s.siloId,
+        message: `distance ${s.distance.toFixed(4)}`,
+      });
     }
   }
 

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database, Queryable } from '@cohort/storage';
 import type { Metrics } from '@cohort/protocol';
+
+/** A silo's distance to the round's robust centre, as the enclave released it. */
+export interface OutlierScore {
+  distance: number;
+  cosine: number;
+  norm: number;
+  flagged: boolean;
+}
 import { DATABASE } from '../database/database.providers.js';
 
 export type RoundStatus = 'training' | 'evaluating' | 'completed' | 'failed';
@@ -24,6 +32,7 @@ export interface RoundSiloRow {
   exampleCount: number;
   trainMs: number;
   metrics: Metrics | null;
+  outlier: OutlierScore | null;
 }
 
 @Injectable()
@@ -84,7 +93,7 @@ export class RoundRepository {
     round: number,
     model: { weights: Buffer; sha256: Buffer },
     optimizerState: Buffer,
-    accepted: readonly { siloId: string; exampleCount: number; trainMs: number }[],
+    accepted: readonly { siloId: string; exampleCount: number; trainMs: number; outlier?: OutlierScore }[],
     privacy?: { state: unknown; epsilonSpent: number },
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
@@ -101,9 +110,9 @@ export class RoundRepository {
       }
       await tx.query(
         `UPDATE round_silos AS rs SET update_status = 'accepted', reason = '', example_count = a.example_count,
-           train_ms = a.train_ms
+           train_ms = a.train_ms, outlier = a.outlier
          FROM (SELECT unnest($3::text[]) AS silo_id, unnest($4::int[]) AS example_count,
-                      unnest($5::int[]) AS train_ms) AS a
+                      unnest($5::int[]) AS train_ms, unnest($6::text[])::jsonb AS outlier) AS a
          WHERE rs.job_id = $1 AND rs.round = $2 AND rs.silo_id = a.silo_id`,
         [
           jobId,
@@ -111,6 +120,7 @@ export class RoundRepository {
           accepted.map((a) => a.siloId),
           accepted.map((a) => a.exampleCount),
           accepted.map((a) => a.trainMs),
+          accepted.map((a) => (a.outlier ? JSON.stringify(a.outlier) : null)),
         ],
       );
       await this.markMissing(jobId, round, tx);
@@ -166,7 +176,7 @@ export class RoundRepository {
   async listSilos(jobId: string): Promise<RoundSiloRow[]> {
     return this.db.query<RoundSiloRow>(
       `SELECT round, silo_id AS "siloId", update_status AS "updateStatus", reason, example_count AS "exampleCount",
-         train_ms AS "trainMs", metrics
+         train_ms AS "trainMs", metrics, outlier
        FROM round_silos WHERE job_id = $1 ORDER BY round, silo_id`,
       [jobId],
     );

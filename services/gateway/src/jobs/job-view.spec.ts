@@ -74,6 +74,7 @@ describe('toJobView', () => {
             reason: '',
             exampleCount: 10,
             trainMs: 7,
+            outlier: { distance: 1.5, cosine: -0.5, norm: 2, flagged: true },
             metrics: metrics(),
           },
         ],

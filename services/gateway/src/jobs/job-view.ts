@@ -79,6 +79,8 @@ function toSiloRoundView(silo: SiloRound): SiloRoundView {
     exampleCount: silo.exampleCount,
     trainMs: silo.trainMs,
     metrics: toMetricsView(silo.metrics),
+    // Robust rules: the silo's distance to the round's robust centre, and whether it was flagged.
+    outlier: silo.outlier ?? undefined,
   };
 }
 

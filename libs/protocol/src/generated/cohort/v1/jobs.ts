@@ -117,7 +117,18 @@ export interface SiloRound {
   reason: string;
   exampleCount: number;
   trainMs: number;
-  metrics: Metrics | undefined;
+  metrics:
+    | Metrics
+    | undefined;
+  /** Robust rules: how far this silo's update was from the round's robust centre (computed in the enclave). */
+  outlier: OutlierScore | undefined;
+}
+
+export interface OutlierScore {
+  distance: number;
+  cosine: number;
+  norm: number;
+  flagged: boolean;
 }
 
 export interface RoundSummary {
