@@ -1,5 +1,5 @@
 import { AggregationError } from './errors.js';
-import { createMeanAccumulator, fedAvg } from './fedavg.js';
+import { createMeanAccumulator, fedAvg, withJsFedAvg } from './fedavg.js';
 
 const f32 = (...xs: number[]) => Float32Array.from(xs);
 
@@ -89,5 +89,64 @@ describe('MeanAccumulator', () => {
     expect(codeOf(() => createMeanAccumulator(4).result())).toBe('NO_UPDATES');
     expect(codeOf(() => createMeanAccumulator(0))).toBe('INVALID_PARAMETER');
     expect(codeOf(() => createMeanAccumulator(2.5))).toBe('INVALID_PARAMETER');
+  });
+});
+
+describe('fedAvg batch and streaming paths', () => {
+  // Deterministic pseudo-random deltas (a linear congruential generator) spanning several kernel blocks, with a
+  // ragged last block, and example counts of very different sizes.
+  function updatesOf(n: number, length: number): { delta: Float32Array; weight: number }[] {
+    let s = 12345;
+    return Array.from({ length: n }, (_, i) => {
+      const delta = new Float32Array(length);
+      for (let k = 0; k < length; k++) {
+        s = (Math.imul(s, 1664525) + 1013904223) | 0;
+        delta[k] = ((s >>> 8) / 2 ** 24 - 0.5) * (i + 1);
+      }
+      return { delta, weight: i % 3 === 0 ? 5 : 1000 + 37 * i };
+    });
+  }
+
+  function maxRelativeError(a: Float32Array, b: Float32Array): number {
+    let worst = 0;
+    for (let k = 0; k < a.length; k++) {
+      worst = Math.max(worst, Math.abs(a[k] - b[k]) / Math.max(Math.abs(b[k]), 1e-30));
+    }
+    return worst;
+  }
+
+  it.each([
+    [1, 7],
+    [3, 10_001],
+    [17, 9_999],
+    [130, 1_003],
+  ])('agree to 1e-6 relative for %i updates of %i values (WebAssembly and JavaScript)', (n, length) => {
+    const updates = updatesOf(n, length);
+    const acc = createMeanAccumulator(length);
+    for (const u of updates) acc.add(u.delta, u.weight);
+    const streamed = acc.result();
+    expect(maxRelativeError(fedAvg(updates), streamed)).toBeLessThanOrEqual(1e-6);
+    expect(
+      maxRelativeError(
+        withJsFedAvg(() => fedAvg(updates)),
+        streamed,
+      ),
+    ).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('names the first non-finite update found after the sum, on both paths', () => {
+    const updates = updatesOf(4, 5000);
+    updates[2].delta[4321] = NaN;
+    expect(() => fedAvg(updates)).toThrow('update 2 has a non-finite value (NaN) at index 4321');
+    expect(() => withJsFedAvg(() => fedAvg(updates))).toThrow('update 2 has a non-finite value');
+  });
+
+  it('survives weights so large that the products overflow', () => {
+    const out = fedAvg([
+      { delta: f32(3e38, -3e38), weight: 1e300 },
+      { delta: f32(1e38, -1e38), weight: 1e300 },
+    ]);
+    expect(out[0] / 2e38).toBeCloseTo(1, 6);
+    expect(out[1] / -2e38).toBeCloseTo(1, 6);
   });
 });

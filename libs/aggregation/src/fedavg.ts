@@ -1,6 +1,9 @@
 // FedAvg, the example-weighted mean of client updates (McMahan et al. 2017, "Communication-Efficient Learning of Deep Networks from Decentralized Data", Algorithm 1).
+import { weightedSum } from './blocked-sums.js';
 import { AggregationError } from './errors.js';
+import { checkUpdates } from './updates.js';
 import { assertFinite, assertLength } from './vectors.js';
+import { assembleModule, op, T, uleb, type WasmFunction } from './wasm-assembler.js';
 
 /** One site's model delta (local weights minus global weights) and its number of training examples. */
 export interface WeightedUpdate {
@@ -74,10 +77,207 @@ export function createMeanAccumulator(length: number): MeanAccumulator {
   return new MeanAccumulator(length);
 }
 
-/** The example-weighted mean Σ nₖΔₖ / Σ nₖ of the updates; all must have the first update's length. */
+/**
+ * The example-weighted mean Σ nₖΔₖ / Σ nₖ of the updates; all must have the first update's length. Same result as
+ * folding them into a MeanAccumulator (bit for bit on the WebAssembly path, which sums each coordinate in the same
+ * order), but several times faster: each coordinate's sum stays in a register across all N updates instead of a
+ * float64 array being re-read and re-written once per update.
+ */
 export function fedAvg(updates: readonly WeightedUpdate[]): Float32Array {
   if (updates.length === 0) throw new AggregationError('NO_UPDATES', 'no updates to aggregate');
-  const acc = new MeanAccumulator(updates[0].delta.length);
-  for (const u of updates) acc.add(u.delta, u.weight);
-  return acc.result();
+  const length = updates[0].delta.length;
+  const n = updates.length;
+  const deltas: Float32Array[] = new Array<Float32Array>(n);
+  const weights = new Float64Array(n);
+  let weightSum = 0;
+  for (let i = 0; i < n; i++) {
+    const { delta, weight } = updates[i];
+    // checkUpdates names the first bad update in order, as the streaming path would; it runs only on failure.
+    if (!(Number.isFinite(weight) && weight > 0) || delta.length !== length || length === 0) {
+      checkUpdates(updates);
+    }
+    deltas[i] = delta;
+    weights[i] = weight;
+    weightSum += weight;
+  }
+  // Finiteness is screened on the result rather than by a separate pass over N×P inputs: a NaN or ±Infinity in
+  // any update makes its coordinate's sum non-finite. Only then is every update scanned, to name the culprit.
+  const out = weightedMean(deltas, weights, weightSum);
+  if (out) return out;
+  checkUpdates(updates);
+  // Every input is finite, so a product nₖΔₖ overflowed (weights near 1e300): normalised weights cannot.
+  const normalised = weights.map((w) => w / weightSum);
+  const retry = weightedMean(deltas, normalised, 1);
+  if (retry) return retry;
+  throw new AggregationError('NON_FINITE_VALUE', 'the weighted mean overflowed');
+}
+
+/** Σ wᵢxᵢ / divisor rounded to float32, or undefined when some coordinate is not finite. */
+function weightedMean(
+  deltas: readonly Float32Array[],
+  weights: Float64Array,
+  divisor: number,
+): Float32Array | undefined {
+  const length = deltas[0].length;
+  const out = new Float32Array(length);
+  let screen = 0;
+  const kernel = sumKernel();
+  if (kernel === undefined) {
+    const sum = weightedSum(deltas, weights);
+    for (let k = 0; k < length; k++) {
+      const s = sum[k];
+      screen += s - s;
+      out[k] = s / divisor;
+    }
+    return screen === 0 ? out : undefined;
+  }
+  const n = deltas.length;
+  // A block of N rows is copied into WebAssembly memory, sized so it stays in L2 (about 256 KiB) while the kernel
+  // walks down its columns; the column count is a multiple of STEP, the floats the kernel takes per step.
+  const cols = Math.max(256, Math.min(4096, Math.floor(65536 / n) & ~(STEP - 1)));
+  const coefAt = 0;
+  const dstAt = align16(8 * n);
+  const srcAt = dstAt + 8 * cols;
+  const buffer = kernel.reserve(srcAt + 4 * n * cols);
+  new Float64Array(buffer, coefAt, n).set(weights);
+  const dst = new Float64Array(buffer, dstAt, cols);
+  const src = new Float32Array(buffer, srcAt, n * cols);
+  for (let start = 0; start < length; start += cols) {
+    const count = Math.min(cols, length - start);
+    for (let i = 0; i < n; i++) src.set(deltas[i].subarray(start, start + count), i * cols);
+    // A short last block is rounded up to STEP columns; the padding sums are computed but never read.
+    const padded = (count + STEP - 1) & ~(STEP - 1);
+    kernel.sumColumns(srcAt, n, cols * 4, padded * 4, coefAt, dstAt);
+    for (let k = 0; k < count; k++) {
+      const s = dst[k];
+      screen += s - s;
+      out[start + k] = s / divisor;
+    }
+  }
+  return screen === 0 ? out : undefined;
+}
+
+const align16 = (x: number): number => (x + 15) & ~15;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The WebAssembly SIMD kernel (WebAssembly Core 2.0): plain JavaScript cannot vectorise the widening
+// float32 → float64 multiply-add, and without it FedAvg loses to NumPy's np.average on small shapes.
+
+const simd = (code: number): number[] => [0xfd, ...uleb(code)];
+const V = {
+  load64Zero: (offset: number) => [...simd(0x5d), 3, ...uleb(offset)],
+  f64x2Splat: simd(0x14),
+  f64x2PromoteLow: simd(0x5f),
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
+  i32LtU: [0x49],
+};
+
+/** Float32 columns the kernel takes per step: four accumulators of two float64 lanes, to hide the add latency. */
+const STEP = 8;
+
+/**
+ * (func $sumColumns (param $src $rows $rowBytes $colBytes $coef $dst i32)
+ *   (local $p $a $c $end $d i32) (local $w $acc0 $acc1 $acc2 $acc3 v128))
+ * dst[k] = Σᵢ coef[i]·src[i][k] for k < colBytes / 4 (a multiple of STEP), rows i in order.
+ */
+function sumColumnsFunction(): WasmFunction {
+  const [src, rows, rowBytes, colBytes, coef, dst, p, a, c, end, d, w, acc0] = Array.from(
+    { length: 13 },
+    (_, k) => k,
+  );
+  const lanes = [0, 1, 2, 3];
+  return {
+    name: 'sumColumns',
+    params: [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32],
+    locals: [
+      [5, T.i32],
+      [5, T.v128],
+    ],
+    body: [
+      ...[...op.i32Const(0), ...op.set(p), ...op.get(dst), ...op.set(d)],
+      ...[...op.get(coef), ...op.get(rows), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.set(end)],
+      ...[...op.block, ...op.loop],
+      ...[...op.get(p), ...op.get(colBytes), ...op.i32GeU, ...op.brIf(1)],
+      ...lanes.flatMap((t) => [...op.v128Zero, ...op.set(acc0 + t)]),
+      ...[...op.get(src), ...op.get(p), ...op.i32Add, ...op.set(a), ...op.get(coef), ...op.set(c)],
+      ...[...op.block, ...op.loop],
+      ...[...op.get(c), ...op.get(end), ...op.i32GeU, ...op.brIf(1)],
+      ...[...op.get(c), ...op.f64Load(), ...V.f64x2Splat, ...op.set(w)],
+      // acc_t += promote(two floats at a + 8t) · w
+      ...lanes.flatMap((t) => [
+        ...[...op.get(a), ...V.load64Zero(8 * t), ...V.f64x2PromoteLow, ...op.get(w), ...V.f64x2Mul],
+        ...[...op.get(acc0 + t), ...V.f64x2Add, ...op.set(acc0 + t)],
+      ]),
+      ...[...op.get(a), ...op.get(rowBytes), ...op.i32Add, ...op.set(a)],
+      ...[...op.get(c), ...op.i32Const(8), ...op.i32Add, ...op.set(c)],
+      ...[...op.br(0), ...op.end, ...op.end],
+      ...lanes.flatMap((t) => [...op.get(d), ...op.get(acc0 + t), ...op.v128Store(16 * t)]),
+      ...[...op.get(d), ...op.i32Const(64), ...op.i32Add, ...op.set(d)],
+      ...[...op.get(p), ...op.i32Const(4 * STEP), ...op.i32Add, ...op.set(p)],
+      ...[...op.br(0), ...op.end, ...op.end],
+    ],
+  };
+}
+
+// The slice of the WebAssembly JS API used here; the project's TypeScript libraries do not declare it.
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  };
+}
+
+interface SumKernel {
+  /** Makes the memory at least `bytes` long and returns it; growing replaces the buffer, so views come after. */
+  reserve(bytes: number): ArrayBuffer;
+  sumColumns(src: number, rows: number, rowBytes: number, colBytes: number, coef: number, dst: number): void;
+}
+
+const PAGE = 65536;
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+let kernelState: SumKernel | undefined | null = null;
+let forceJs = false;
+
+function sumKernel(): SumKernel | undefined {
+  if (forceJs) return undefined;
+  if (kernelState === null) kernelState = createSumKernel();
+  return kernelState;
+}
+
+function createSumKernel(): SumKernel | undefined {
+  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  // Typed-array views use the host's byte order and WebAssembly little-endian; validate() is false without SIMD.
+  if (!api || !littleEndian) return undefined;
+  const bytes = assembleModule([sumColumnsFunction()]);
+  if (!api.validate(bytes)) return undefined;
+  const memory = new api.Memory({ initial: 1 });
+  const { exports } = new api.Instance(new api.Module(bytes), { env: { memory } });
+  const sumColumns = exports.sumColumns;
+  if (typeof sumColumns !== 'function') return undefined;
+  return {
+    reserve(size) {
+      const have = memory.buffer.byteLength;
+      if (size > have) memory.grow(Math.ceil((size - have) / PAGE));
+      return memory.buffer;
+    },
+    sumColumns: sumColumns as SumKernel['sumColumns'],
+  };
+}
+
+/** Runs `fn` with fedAvg on its plain JavaScript path, so tests can compare both; not for production use. */
+export function withJsFedAvg<R>(fn: () => R): R {
+  const before = forceJs;
+  forceJs = true;
+  try {
+    return fn();
+  } finally {
+    forceJs = before;
+  }
 }
