@@ -136,24 +136,27 @@ function weightedMean(
   // walks down its columns; the column count is a multiple of STEP, the floats the kernel takes per step.
   const cols = Math.max(256, Math.min(4096, Math.floor(65536 / n) & ~(STEP - 1)));
   const coefAt = 0;
-  const dstAt = align16(8 * n);
-  const srcAt = dstAt + 8 * cols;
+  const screenAt = align16(8 * n);
+  const outAt = screenAt + 16;
+  const srcAt = outAt + 4 * cols;
   const buffer = kernel.reserve(srcAt + 4 * n * cols);
   new Float64Array(buffer, coefAt, n).set(weights);
-  const dst = new Float64Array(buffer, dstAt, cols);
+  const screenLanes = new Float64Array(buffer, screenAt, 2).fill(0);
+  const mean = new Float32Array(buffer, outAt, cols);
   const src = new Float32Array(buffer, srcAt, n * cols);
   for (let start = 0; start < length; start += cols) {
     const count = Math.min(cols, length - start);
-    for (let i = 0; i < n; i++) src.set(deltas[i].subarray(start, start + count), i * cols);
-    // A short last block is rounded up to STEP columns; the padding sums are computed but never read.
+    // A short last block is rounded up to STEP columns of zeros: memory left over from an earlier call may hold
+    // anything, a rejected NaN included, and the screen covers every column the kernel sums.
     const padded = (count + STEP - 1) & ~(STEP - 1);
-    kernel.sumColumns(srcAt, n, cols * 4, padded * 4, coefAt, dstAt);
-    for (let k = 0; k < count; k++) {
-      const s = dst[k];
-      screen += s - s;
-      out[start + k] = s / divisor;
+    for (let i = 0; i < n; i++) {
+      src.set(deltas[i].subarray(start, start + count), i * cols);
+      if (padded > count) src.fill(0, i * cols + count, i * cols + padded);
     }
+    kernel.meanColumns(srcAt, n, cols * 4, padded * 4, coefAt, outAt, divisor, screenAt);
+    out.set(count === cols ? mean : mean.subarray(0, count), start);
   }
+  screen = screenLanes[0] + screenLanes[1];
   return screen === 0 ? out : undefined;
 }
 
@@ -169,33 +172,41 @@ const V = {
   f64x2Splat: simd(0x14),
   f64x2PromoteLow: simd(0x5f),
   f64x2Add: simd(0xf0),
+  f64x2Sub: simd(0xf1),
   f64x2Mul: simd(0xf2),
-  i32LtU: [0x49],
+  f64x2Div: simd(0xf3),
+  f32x4DemoteZero: simd(0x5e),
+  /** v128.store64_lane 0: the low two float32 lanes. */
+  store64Lane: (offset: number) => [...simd(0x5b), 3, ...uleb(offset), 0],
 };
 
 /** Float32 columns the kernel takes per step: four accumulators of two float64 lanes, to hide the add latency. */
 const STEP = 8;
 
 /**
- * (func $sumColumns (param $src $rows $rowBytes $colBytes $coef $dst i32)
- *   (local $p $a $c $end $d i32) (local $w $acc0 $acc1 $acc2 $acc3 v128))
- * dst[k] = Σᵢ coef[i]·src[i][k] for k < colBytes / 4 (a multiple of STEP), rows i in order.
+ * (func $meanColumns (param $src $rows $rowBytes $colBytes $coef $out i32) (param $divisor f64) (param $screen i32)
+ *   (local $p $a $c $end $o i32) (local $w $acc0 $acc1 $acc2 $acc3 $div $scr $s v128))
+ * out[k] = f32((Σᵢ coef[i]·src[i][k]) / divisor) for k < colBytes / 4 (a multiple of STEP), rows i in order, and
+ * the two float64 lanes at $screen accumulate Σ (sum − sum), which is NaN as soon as one sum is not finite.
+ * Writing float32 here, rather than float64 sums for JavaScript to divide, saves a pass that costs as much as the
+ * arithmetic on small shapes.
  */
-function sumColumnsFunction(): WasmFunction {
-  const [src, rows, rowBytes, colBytes, coef, dst, p, a, c, end, d, w, acc0] = Array.from(
-    { length: 13 },
-    (_, k) => k,
-  );
+function meanColumnsFunction(): WasmFunction {
+  const [src, rows, rowBytes, colBytes, coef, out, divisor, screen] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [p, a, c, end, o, w, acc0] = [8, 9, 10, 11, 12, 13, 14];
+  const [div, scr, sv] = [18, 19, 20];
   const lanes = [0, 1, 2, 3];
   return {
-    name: 'sumColumns',
-    params: [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32],
+    name: 'meanColumns',
+    params: [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.f64, T.i32],
     locals: [
       [5, T.i32],
-      [5, T.v128],
+      [8, T.v128],
     ],
     body: [
-      ...[...op.i32Const(0), ...op.set(p), ...op.get(dst), ...op.set(d)],
+      ...[...op.i32Const(0), ...op.set(p), ...op.get(out), ...op.set(o)],
+      ...[...op.get(divisor), ...V.f64x2Splat, ...op.set(div)],
+      ...[...op.get(screen), ...op.v128Load(), ...op.set(scr)],
       ...[...op.get(coef), ...op.get(rows), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.set(end)],
       ...[...op.block, ...op.loop],
       ...[...op.get(p), ...op.get(colBytes), ...op.i32GeU, ...op.brIf(1)],
@@ -212,10 +223,16 @@ function sumColumnsFunction(): WasmFunction {
       ...[...op.get(a), ...op.get(rowBytes), ...op.i32Add, ...op.set(a)],
       ...[...op.get(c), ...op.i32Const(8), ...op.i32Add, ...op.set(c)],
       ...[...op.br(0), ...op.end, ...op.end],
-      ...lanes.flatMap((t) => [...op.get(d), ...op.get(acc0 + t), ...op.v128Store(16 * t)]),
-      ...[...op.get(d), ...op.i32Const(64), ...op.i32Add, ...op.set(d)],
+      // scr += acc_t − acc_t; store64_lane(o + 8t, demote(acc_t / div))
+      ...lanes.flatMap((t) => [
+        ...[...op.get(acc0 + t), ...op.tee(sv), ...op.get(sv), ...V.f64x2Sub, ...op.get(scr), ...V.f64x2Add],
+        ...[...op.set(scr), ...op.get(o), ...op.get(sv), ...op.get(div), ...V.f64x2Div],
+        ...[...V.f32x4DemoteZero, ...V.store64Lane(8 * t)],
+      ]),
+      ...[...op.get(o), ...op.i32Const(4 * STEP), ...op.i32Add, ...op.set(o)],
       ...[...op.get(p), ...op.i32Const(4 * STEP), ...op.i32Add, ...op.set(p)],
       ...[...op.br(0), ...op.end, ...op.end],
+      ...[...op.get(screen), ...op.get(scr), ...op.v128Store()],
     ],
   };
 }
@@ -237,7 +254,16 @@ interface WasmApi {
 interface SumKernel {
   /** Makes the memory at least `bytes` long and returns it; growing replaces the buffer, so views come after. */
   reserve(bytes: number): ArrayBuffer;
-  sumColumns(src: number, rows: number, rowBytes: number, colBytes: number, coef: number, dst: number): void;
+  meanColumns(
+    src: number,
+    rows: number,
+    rowBytes: number,
+    colBytes: number,
+    coef: number,
+    out: number,
+    divisor: number,
+    screen: number,
+  ): void;
 }
 
 const PAGE = 65536;
@@ -255,19 +281,19 @@ function createSumKernel(): SumKernel | undefined {
   const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   // Typed-array views use the host's byte order and WebAssembly little-endian; validate() is false without SIMD.
   if (!api || !littleEndian) return undefined;
-  const bytes = assembleModule([sumColumnsFunction()]);
+  const bytes = assembleModule([meanColumnsFunction()]);
   if (!api.validate(bytes)) return undefined;
   const memory = new api.Memory({ initial: 1 });
   const { exports } = new api.Instance(new api.Module(bytes), { env: { memory } });
-  const sumColumns = exports.sumColumns;
-  if (typeof sumColumns !== 'function') return undefined;
+  const meanColumns = exports.meanColumns;
+  if (typeof meanColumns !== 'function') return undefined;
   return {
     reserve(size) {
       const have = memory.buffer.byteLength;
       if (size > have) memory.grow(Math.ceil((size - have) / PAGE));
       return memory.buffer;
     },
-    sumColumns: sumColumns as SumKernel['sumColumns'],
+    meanColumns: meanColumns as SumKernel['meanColumns'],
   };
 }
 
