@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { loadCsvDataset, parseCsvDatasetConfig, type SiloDataset } from '@cohort/data';
 import { TaskKind, sha256, unpackFloat32, type Task } from '@cohort/protocol';
 import { initTensorflow, trainLocal } from '@cohort/training';
-import { EXAMPLES_DIR, http, startFederation, waitFor, type Federation } from './support/federation.js';
+import { createRandom } from '@cohort/model';
+import {
+  EXAMPLES_DIR,
+  http,
+  runJob,
+  startFederation,
+  waitForConnected,
+  type Federation,
+} from './support/federation.js';
 import { HandSilo } from './support/hand-silo.js';
 
 const HOSPITALS = ['cleveland', 'hungarian', 'switzerland', 'va'];
@@ -37,8 +45,10 @@ describe('attacks by a malicious silo', () => {
     if (attack === 'noise') {
       const norm = Math.sqrt(delta.reduce((a, v) => a + v * v, 0));
       const sd = (10 * norm) / Math.sqrt(delta.length);
+      // Seeded, so the attack (and the test) is the same every run.
+      const random = createRandom(task.round);
       return delta.map(
-        (v) => v + sd * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random()),
+        (v) => v + sd * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()),
       );
     }
     return delta;
@@ -76,10 +86,7 @@ describe('attacks by a malicious silo', () => {
         await mallory.upload(header, sealed);
       }
     })();
-    await waitFor('five connected silos', async () => {
-      const r = await http<{ silos: { connected: boolean }[] }>('GET', `${f.gatewayUrl}/v1/silos`);
-      return r.body.silos.filter((s) => s.connected).length >= 5 ? true : undefined;
-    });
+    await waitForConnected(f, 5);
   }, 240_000);
 
   afterAll(async () => {
@@ -98,24 +105,21 @@ describe('attacks by a malicious silo', () => {
 
   async function run(rule: string, params: Record<string, number>): Promise<any> {
     const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8'));
-    const submitted = await http('POST', `${f.gatewayUrl}/v1/jobs`, {
-      ...spec,
-      rounds: ROUNDS,
-      minSilos: 5,
-      aggregation: { rule, params },
-    });
-    expect(submitted.status).toBe(201);
-    const job = await waitFor(
-      `the ${rule} job to end`,
-      async () => {
-        const r = await http('GET', `${f.gatewayUrl}/v1/jobs/${submitted.body.jobId}`);
-        return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : undefined;
-      },
-      120_000,
-    );
+    const job = await runJob(f, { ...spec, rounds: ROUNDS, minSilos: 5, aggregation: { rule, params } });
     expect(job.status).toBe('completed');
     return job;
   }
+
+  it('refuses Krum when the quorum cannot exceed 2f + 2', async () => {
+    const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8'));
+    const r = await http('POST', `${f.gatewayUrl}/v1/jobs`, {
+      ...spec,
+      minSilos: 4,
+      aggregation: { rule: 'krum', params: { f: 1 } },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details[0].field).toBe('aggregation.params.f');
+  });
 
   const RULES: [string, Record<string, number>][] = [
     ['median', {}],

@@ -7,7 +7,9 @@ import {
   freshPostgresDatabase,
   http,
   startFederation,
+  runJob,
   waitFor,
+  waitForConnected,
   writeJson,
   type Federation,
 } from './support/federation.js';
@@ -19,26 +21,6 @@ const HOSPITALS = ['cleveland', 'hungarian', 'switzerland', 'va'];
 async function demoJob(overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8')) as Record<string, unknown>;
   return { ...spec, rounds: 3, ...overrides };
-}
-
-async function waitForConnected(f: Federation, n: number): Promise<void> {
-  await waitFor(`${n} connected silos`, async () => {
-    const r = await http<{ silos: { connected: boolean }[] }>('GET', `${f.gatewayUrl}/v1/silos`);
-    return r.body.silos.filter((s) => s.connected).length >= n ? true : undefined;
-  });
-}
-
-async function runJob(f: Federation, spec: unknown): Promise<any> {
-  const submitted = await http('POST', `${f.gatewayUrl}/v1/jobs`, spec);
-  expect(submitted.status).toBe(201);
-  return waitFor(
-    'the job to end',
-    async () => {
-      const r = await http('GET', `${f.gatewayUrl}/v1/jobs/${submitted.body.jobId}`);
-      return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : undefined;
-    },
-    120_000,
-  );
 }
 
 function checkCompletedJob(job: any, rounds: number, silos: string[]): void {

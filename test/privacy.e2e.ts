@@ -4,7 +4,9 @@ import {
   EXAMPLES_DIR,
   http,
   startFederation,
+  runJob,
   waitFor,
+  waitForConnected,
   writeJson,
   type Federation,
 } from './support/federation.js';
@@ -23,19 +25,6 @@ async function dpJob(privacy: Record<string, unknown>, overrides: Record<string,
   };
 }
 
-async function runJob(f: Federation, spec: unknown): Promise<any> {
-  const submitted = await http('POST', `${f.gatewayUrl}/v1/jobs`, spec);
-  expect(submitted.status).toBe(201);
-  return waitFor(
-    'the job to end',
-    async () => {
-      const r = await http('GET', `${f.gatewayUrl}/v1/jobs/${submitted.body.jobId}`);
-      return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : undefined;
-    },
-    120_000,
-  );
-}
-
 describe('differentially private jobs on the heart-disease federation', () => {
   let f: Federation;
   let swissState: string;
@@ -52,10 +41,7 @@ describe('differentially private jobs on the heart-disease federation', () => {
         f.startSilo(h, h === 'switzerland' ? swissConfig : await f.hospitalConfig(h)),
       ),
     );
-    await waitFor('four connected silos', async () => {
-      const r = await http<{ silos: { connected: boolean }[] }>('GET', `${f.gatewayUrl}/v1/silos`);
-      return r.body.silos.filter((s) => s.connected).length >= 4 ? true : undefined;
-    });
+    await waitForConnected(f, 4);
   }, 240_000);
 
   afterAll(async () => {

@@ -186,3 +186,25 @@ export async function writeJson(path: string, value: unknown): Promise<string> {
   await writeFile(path, JSON.stringify(value, null, 2));
   return path;
 }
+
+/** Waits until at least `n` silos hold an open session with the aggregator. */
+export async function waitForConnected(f: Federation, n: number): Promise<void> {
+  await waitFor(`${n} connected silos`, async () => {
+    const r = await http<{ silos: { connected: boolean }[] }>('GET', `${f.gatewayUrl}/v1/silos`);
+    return r.body.silos.filter((s) => s.connected).length >= n ? true : undefined;
+  });
+}
+
+/** Submits a job through the gateway (201 expected) and waits for it to end; returns the final job view. */
+export async function runJob(f: Federation, spec: unknown): Promise<any> {
+  const submitted = await http('POST', `${f.gatewayUrl}/v1/jobs`, spec);
+  if (submitted.status !== 201) throw new Error(`submitting failed: ${JSON.stringify(submitted.body)}`);
+  return waitFor(
+    'the job to end',
+    async () => {
+      const r = await http('GET', `${f.gatewayUrl}/v1/jobs/${submitted.body.jobId}`);
+      return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : undefined;
+    },
+    120_000,
+  );
+}
