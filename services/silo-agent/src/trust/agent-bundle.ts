@@ -21,6 +21,9 @@ const CODE_FOLDERS = [
   'libs/attestation/src',
   'libs/protocol/src',
   'libs/config/src',
+  'libs/privacy/src',
+  'libs/observability/src',
+  'libs/pki/src',
 ];
 
 export async function measureAgent(root = ROOT, built = fromDist): Promise<string> {
