@@ -47,7 +47,7 @@ export class MeanAccumulator {
    * Adds one update. Every check runs before the sum changes, so a refused update leaves the accumulator
    * exactly as it was and the round can go on without that site. Updates are numbered from 0 in messages.
    */
-  add(delta: Float32Array, weight: number): void {
+  add(delta: Float32Array, weight: number, scale = 1): void {
     const what = `update ${this.added}`;
     if (!Number.isFinite(weight) || weight <= 0) {
       throw new AggregationError(
@@ -57,8 +57,10 @@ export class MeanAccumulator {
     }
     assertLength(what, delta, this.length);
     assertFinite(what, delta);
+    // `scale` shrinks the update itself (norm bounding's projection) while the weight still counts in full.
+    const coefficient = weight * scale;
     const sum = this.sum;
-    for (let i = 0; i < sum.length; i++) sum[i] += weight * delta[i];
+    for (let i = 0; i < sum.length; i++) sum[i] += coefficient * delta[i];
     this.weightSum += weight;
     this.added++;
   }

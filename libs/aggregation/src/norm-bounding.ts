@@ -1,9 +1,8 @@
 // Norm bounding: each update projected onto an ℓ2 ball, then the example-weighted mean (Sun et al. 2019, "Can You Really Backdoor Federated Learning?", arXiv:1911.07963).
 import { weightedSum } from './blocked-sums.js';
-import { AggregationError } from './errors.js';
+import { MeanAccumulator } from './fedavg.js';
 import { resolveRuleParams, type RuleParamsSpec } from './rule-params.js';
-import { assertFiniteFast, checkUpdates, type SiloUpdate } from './updates.js';
-import { assertLength } from './vectors.js';
+import { checkUpdates, type SiloUpdate } from './updates.js';
 
 export type NormBoundingParams = {
   /** r: every update is scaled down to ℓ2 norm at most r. */
@@ -31,30 +30,22 @@ export const NORM_BOUNDING_SPEC: RuleParamsSpec = {
 export class NormBoundingAccumulator {
   readonly length: number;
   readonly radius: number;
-  private readonly sum: Float64Array;
-  private weightSum = 0;
-  private added = 0;
+  private readonly mean: MeanAccumulator;
   private clippedCount = 0;
 
   constructor(length: number, radius: number) {
-    if (!Number.isSafeInteger(length) || length <= 0) {
-      throw new AggregationError(
-        'INVALID_PARAMETER',
-        `parameter count must be a positive integer; got ${length}`,
-      );
-    }
     resolveRuleParams(NORM_BOUNDING_SPEC, { radius }, undefined);
+    this.mean = new MeanAccumulator(length);
     this.length = length;
     this.radius = radius;
-    this.sum = new Float64Array(length);
   }
 
   get count(): number {
-    return this.added;
+    return this.mean.count;
   }
 
   get totalWeight(): number {
-    return this.weightSum;
+    return this.mean.totalWeight;
   }
 
   /** How many of the updates so far were longer than the radius and scaled down. */
@@ -63,31 +54,16 @@ export class NormBoundingAccumulator {
   }
 
   add(delta: Float32Array, weight: number): void {
-    const what = `update ${this.added}`;
-    if (!Number.isFinite(weight) || weight <= 0) {
-      throw new AggregationError(
-        'INVALID_WEIGHT',
-        `${what} has weight ${weight}; weights are example counts and must be positive and finite`,
-      );
-    }
-    assertLength(what, delta, this.length);
-    assertFiniteFast(what, delta);
     const norm = l2Norm(delta);
     const scale = norm > this.radius ? this.radius / norm : 1;
-    const w = weight * scale;
-    const sum = this.sum;
-    for (let i = 0; i < sum.length; i++) sum[i] += w * delta[i];
-    this.weightSum += weight;
-    this.added++;
+    // The mean accumulator checks the update before anything changes, so a refused one is not counted here either.
+    this.mean.add(delta, weight, scale);
     if (scale < 1) this.clippedCount++;
   }
 
   /** Σ nₖ·min(1, r/‖Δₖ‖)·Δₖ / Σ nₖ, rounded once to float32. */
   result(): Float32Array {
-    if (this.added === 0) throw new AggregationError('NO_UPDATES', 'no updates to aggregate');
-    const out = new Float32Array(this.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.sum[i] / this.weightSum;
-    return out;
+    return this.mean.result();
   }
 }
 
