@@ -310,7 +310,12 @@ describe('createTokenVerifier with a local key set', () => {
     ['no algorithm', { allowedAlgorithms: [] }],
     ['an empty audience', { audience: '' }],
     ['an issuer that is no URL', { issuer: 'keycloak' }],
-    ['plain http to another host', { issuer: 'http://keycloak.hospital.example/realms/cohort' }],
+    [
+      'discovery over plain http to another host',
+      { issuer: 'http://keycloak.hospital.example/realms/cohort', jwks: undefined },
+    ],
+    ['a key set over plain http to another host', { jwks: undefined, jwksUri: 'http://idp.example/keys' }],
+    ['an ftp issuer', { issuer: 'ftp://idp.example/realms/cohort' }],
     ['both jwks and jwksUri', { jwksUri: 'https://idp.example/keys' }],
     ['a negative tolerance', { clockToleranceSeconds: -1 }],
     ['an empty role claim', { roleClaim: '' }],
@@ -324,11 +329,14 @@ describe('createTokenVerifier with a local key set', () => {
     expect(code).toBe('INVALID_ARGUMENT');
   });
 
-  it('allows plain http to another host only when told to', () => {
+  it('fetches over plain http from another host only when told to; a local key set fetches nothing', () => {
     const issuer = 'http://keycloak.internal/realms/cohort';
 
-    expect(() => verifier({ issuer, allowInsecureHttp: true })).not.toThrow();
-    expect(() => verifier({ issuer: 'https://keycloak.hospital.example/realms/cohort' })).not.toThrow();
+    expect(() => verifier({ issuer, jwks: undefined, allowInsecureHttp: true })).not.toThrow();
+    expect(() =>
+      verifier({ issuer: 'https://keycloak.hospital.example/realms/cohort', jwks: undefined }),
+    ).not.toThrow();
+    expect(() => verifier({ issuer })).not.toThrow();
   });
 });
 

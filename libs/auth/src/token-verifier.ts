@@ -162,7 +162,9 @@ function configOf(options: TokenVerifierOptions): VerifierConfig {
   }
   const allowInsecureHttp = options.allowInsecureHttp === true;
   const issuer = requireText(options.issuer, 'issuer');
-  requireSafeUrl(issuer, 'issuer', allowInsecureHttp, 'INVALID_ARGUMENT');
+  // The issuer is only a name to compare with `iss` unless its discovery document is to be fetched.
+  const discovers = options.jwks === undefined && options.jwksUri === undefined;
+  requireSafeUrl(issuer, 'issuer', allowInsecureHttp || !discovers, 'INVALID_ARGUMENT');
   const audience = requireText(options.audience, 'audience');
   if (options.jwks !== undefined && options.jwksUri !== undefined) {
     throw new AuthError('INVALID_ARGUMENT', 'give either jwks (a local key set) or jwksUri, not both');
