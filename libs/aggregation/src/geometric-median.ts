@@ -1,5 +1,6 @@
 // Geometric median by the smoothed Weiszfeld algorithm of RFA (Pillutla, Kakade and Harchaoui 2022, "Robust Aggregation for Federated Learning", IEEE Trans. Signal Processing, Algorithm 2).
-import { addSquaredDistancesToBlock, addWeightedBlock, SUM_BLOCK } from './blocked-sums.js';
+import { fedAvg } from './fedavg.js';
+import { pairwiseSquaredDistances } from './pairwise-distances.js';
 import { maxWeightShareParam, resolveRuleParams, type RuleParamsSpec } from './rule-params.js';
 import { cappedWeights, checkUpdates, DEFAULT_MAX_WEIGHT_SHARE, type SiloUpdate } from './updates.js';
 
@@ -71,7 +72,7 @@ export function smoothedWeiszfeld(
   updates: readonly SiloUpdate[],
   params: GeometricMedianParams = {},
 ): WeiszfeldResult {
-  const length = checkUpdates(updates);
+  checkUpdates(updates);
   const { nu, tolerance, maxIterations, maxWeightShare } = resolveRuleParams(
     GEOMETRIC_MEDIAN_SPEC,
     params,
@@ -83,26 +84,63 @@ export function smoothedWeiszfeld(
     updates.map((u) => u.weight),
     maxWeightShare,
   );
-  const v = new Float64Array(length);
+  // Every Weiszfeld iterate is a convex combination v = Σ cⱼxⱼ of the updates, so with the squared distances
+  // D between updates, ‖v − xᵢ‖² = (Dc)ᵢ − ½cᵀDc: one pass over the updates for D, the steps in n dimensions,
+  // and one more pass to form v at the end, instead of one pass per step.
+  const distances = pairwiseSquaredDistances(deltas);
+  let c = Float64Array.from(alpha);
   const squared = new Float64Array(n);
-  const beta = Float64Array.from(alpha);
-  step(deltas, beta, v, squared);
+  squaredDistancesFrom(distances, c, squared);
   let iterations = 0;
   let converged = medianDistance(squared) === 0;
   while (!converged && iterations < maxIterations) {
+    const next = new Float64Array(n);
     let sum = 0;
     for (let i = 0; i < n; i++) {
-      beta[i] = alpha[i] / Math.max(nu, Math.sqrt(squared[i]));
-      sum += beta[i];
+      next[i] = alpha[i] / Math.max(nu, Math.sqrt(squared[i]));
+      sum += next[i];
     }
-    for (let i = 0; i < n; i++) beta[i] /= sum;
-    const moved = Math.sqrt(step(deltas, beta, v, squared));
+    const step = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] /= sum;
+      step[i] = next[i] - c[i];
+    }
+    // ‖Σ eⱼxⱼ‖² = −½eᵀDe when Σ eⱼ = 0, as for the difference of two convex combinations.
+    const moved = Math.sqrt(Math.max(0, -0.5 * quadratic(distances, step)));
+    c = next;
+    squaredDistancesFrom(distances, c, squared);
     iterations++;
     converged = moved <= tolerance * medianDistance(squared);
   }
   let objective = 0;
   for (let i = 0; i < n; i++) objective += alpha[i] * Math.sqrt(squared[i]);
-  return { median: new Float32Array(v), iterations, converged, objective };
+  // c is positive and sums to 1, so the example-weighted mean with weights c is Σ cⱼxⱼ (FedAvg's SIMD kernel).
+  const median = fedAvg(deltas.map((delta, i) => ({ delta, weight: c[i] })));
+  return { median, iterations, converged, objective };
+}
+
+/** squared[i] = (Dc)ᵢ − ½cᵀDc = ‖Σ cⱼxⱼ − xᵢ‖² for c summing to 1; rounding below zero is clamped. */
+function squaredDistancesFrom(distances: Float64Array, c: Float64Array, squared: Float64Array): void {
+  const n = c.length;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    let dc = 0;
+    for (let j = 0; j < n; j++) dc += distances[i * n + j] * c[j];
+    squared[i] = dc;
+    q += c[i] * dc;
+  }
+  for (let i = 0; i < n; i++) squared[i] = Math.max(0, squared[i] - q / 2);
+}
+
+function quadratic(matrix: Float64Array, e: Float64Array): number {
+  const n = e.length;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    let row = 0;
+    for (let j = 0; j < n; j++) row += matrix[i * n + j] * e[j];
+    q += e[i] * row;
+  }
+  return q;
 }
 
 /** The geometric median alone; see smoothedWeiszfeld. */
@@ -117,32 +155,4 @@ function medianDistance(squared: Float64Array): number {
   const sorted = Float64Array.from(squared).sort();
   const m = sorted.length >> 1;
   return Math.sqrt(sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2);
-}
-
-/**
- * One fused pass over the updates, block by block so each block of every update is read from memory once:
- * v ← Σ βᵢxᵢ (β sums to 1), squared[i] = ‖v − xᵢ‖² for the next step's weights, and the return value ‖Δv‖².
- */
-function step(
-  deltas: readonly Float32Array[],
-  beta: Float64Array,
-  v: Float64Array,
-  squared: Float64Array,
-): number {
-  const length = v.length;
-  const next = new Float64Array(Math.min(SUM_BLOCK, length));
-  let moved = 0;
-  squared.fill(0);
-  for (let start = 0; start < length; start += SUM_BLOCK) {
-    const count = Math.min(SUM_BLOCK, length - start);
-    next.fill(0);
-    addWeightedBlock(deltas, beta, start, count, next);
-    addSquaredDistancesToBlock(deltas, next, start, count, squared);
-    for (let k = 0; k < count; k++) {
-      const d = next[k] - v[start + k];
-      moved += d * d;
-      v[start + k] = next[k];
-    }
-  }
-  return moved;
 }
