@@ -90,3 +90,24 @@ describe('pairwiseSquaredDistances', () => {
     }
   });
 });
+
+describe('krum with nearest-neighbour mixing', () => {
+  it('scores and returns the mixed updates (each the mean of its n − f nearest, hand-computed)', () => {
+    // n = 5, f = 1: each point is averaged with its three nearest. a → a, c, d, b: (0.75, 0.5);
+    // b → b, a, d, c: (0.75, 0.5); c → c, a, d, b: (0.75, 0.5); d → d, c, a, b: (0.75, 0.5);
+    // e → e, d, b, c: (3.25, 3). The four honest ones coincide, so Krum returns their common mean.
+    const out = krum(updates(), { f: 1, mixing: 1 });
+    expect(Array.from(out)).toEqual([0.75, 0.5]);
+    expect(Array.from(points[0])).toEqual([0, 0]);
+  });
+
+  it('multi-krum with mixing averages the mixed updates it selects', () => {
+    const out = multiKrum(updates(), { f: 1, mixing: 1 });
+    expect(out[0]).toBeCloseTo(0.75, 6);
+    expect(out[1]).toBeCloseTo(0.5, 6);
+  });
+
+  it('refuses a mixing value other than 0 or 1', () => {
+    expect(() => krum(updates(), { f: 1, mixing: 2 })).toThrow(/mixing/);
+  });
+});

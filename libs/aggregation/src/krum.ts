@@ -1,5 +1,6 @@
 // Krum and Multi-Krum (Blanchard et al. 2017, "Machine Learning with Adversaries: Byzantine Tolerant Gradient Descent", NeurIPS).
 import { weightedSum } from './blocked-sums.js';
+import { MIXING_PARAM, nearestNeighbourMixing } from './nearest-neighbour-mixing.js';
 import { pairwiseSquaredDistances } from './pairwise-distances.js';
 import {
   maxWeightShareParam,
@@ -13,6 +14,8 @@ import { cappedWeights, checkUpdates, DEFAULT_MAX_WEIGHT_SHARE, type SiloUpdate 
 export type KrumParams = {
   /** f: how many updates may be arbitrarily bad (default 1); needs n > 2f + 2. */
   f?: number;
+  /** 1: nearest-neighbour mixing before scoring (MIXING_PARAM); 0 (default): the paper's rule as is. */
+  mixing?: number;
 };
 
 export type MultiKrumParams = KrumParams & {
@@ -58,11 +61,11 @@ function krumIssues(p: Readonly<Record<string, number>>, n: number | undefined):
   return issues;
 }
 
-export const KRUM_SPEC: RuleParamsSpec = { rule: 'krum', params: [F_PARAM], check: krumIssues };
+export const KRUM_SPEC: RuleParamsSpec = { rule: 'krum', params: [F_PARAM, MIXING_PARAM], check: krumIssues };
 
 export const MULTI_KRUM_SPEC: RuleParamsSpec = {
   rule: 'multi-krum',
-  params: [F_PARAM, M_PARAM, maxWeightShareParam(DEFAULT_MAX_WEIGHT_SHARE)],
+  params: [F_PARAM, M_PARAM, maxWeightShareParam(DEFAULT_MAX_WEIGHT_SHARE), MIXING_PARAM],
   check: krumIssues,
 };
 
@@ -98,10 +101,17 @@ function ranked(scores: Float64Array): number[] {
   return Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b] || a - b);
 }
 
-/** Krum: the single update with the lowest score, copied. Example counts play no part in the choice. */
+/**
+ * Krum: the single update with the lowest score, copied (with mixing: the lowest-scored mixed update). Example
+ * counts play no part in the choice.
+ */
 export function krum(updates: readonly SiloUpdate[], params: KrumParams = {}): Float32Array {
   checkUpdates(updates);
-  const { f } = resolveRuleParams(KRUM_SPEC, params, updates.length);
+  const { f, mixing } = resolveRuleParams(KRUM_SPEC, params, updates.length);
+  if (mixing === 1) {
+    const mixed = nearestNeighbourMixing(updates, f);
+    return mixed[ranked(scores(mixed, f))[0]].delta;
+  }
   const best = ranked(scores(updates, f))[0];
   return updates[best].delta.slice();
 }
@@ -115,13 +125,14 @@ export function multiKrum(updates: readonly SiloUpdate[], params: MultiKrumParam
   const resolved = resolveRuleParams(MULTI_KRUM_SPEC, params, updates.length);
   const { f, maxWeightShare } = resolved;
   const m = resolved.m ?? updates.length - f;
-  const chosen = ranked(scores(updates, f)).slice(0, m);
+  const pool = resolved.mixing === 1 ? nearestNeighbourMixing(updates, f) : updates;
+  const chosen = ranked(scores(pool, f)).slice(0, m);
   const weights = cappedWeights(
-    chosen.map((i) => updates[i].weight),
+    chosen.map((i) => pool[i].weight),
     maxWeightShare,
   );
   const sum = weightedSum(
-    chosen.map((i) => updates[i].delta),
+    chosen.map((i) => pool[i].delta),
     weights,
   );
   return new Float32Array(sum);

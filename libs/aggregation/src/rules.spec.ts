@@ -26,7 +26,7 @@ describe('validateRuleParams', () => {
   it('fills in defaults', () => {
     expect(validateRuleParams('trimmed-mean', {})).toEqual({ beta: 0.1 });
     expect(validateRuleParams('median')).toEqual({ maxWeightShare: 1 / 3 });
-    expect(validateRuleParams('krum', {}, 5)).toEqual({ f: 1 });
+    expect(validateRuleParams('krum', {}, 5)).toEqual({ f: 1, mixing: 0 });
     expect(validateRuleParams('geometric-median', { nu: 1e-3 })).toEqual({
       nu: 1e-3,
       tolerance: 1e-6,

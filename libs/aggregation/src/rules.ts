@@ -180,9 +180,9 @@ export function aggregate(
     case 'trimmed-mean':
       return trimmedMean(updates, { beta: p.beta, maxWeightShare: p.maxWeightShare });
     case 'krum':
-      return krum(updates, { f: p.f });
+      return krum(updates, { f: p.f, mixing: p.mixing });
     case 'multi-krum':
-      return multiKrum(updates, { f: p.f, m: p.m, maxWeightShare: p.maxWeightShare });
+      return multiKrum(updates, { f: p.f, m: p.m, maxWeightShare: p.maxWeightShare, mixing: p.mixing });
     case 'geometric-median':
       return geometricMedian(updates, {
         nu: p.nu,
