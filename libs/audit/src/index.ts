@@ -17,3 +17,26 @@ export {
 } from './entry.js';
 export * from './details.js';
 export * from './merkle.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_JWS_TYPE,
+  checkpointHash,
+  checkpointPayload,
+  createCheckpointSigner,
+  parseAuditCheckpoint,
+  type AuditCheckpoint,
+  type AuditPublicKeys,
+  type CheckpointBody,
+  type CheckpointSigner,
+} from './checkpoint.js';
+export {
+  readCheckpoints,
+  readEntries,
+  type AuditFilter,
+  type AuditPage,
+  type AuditStore,
+  type CheckpointQuery,
+} from './store.js';
+export { MemoryAuditStore } from './memory-store.js';
+export { AUDIT_APPEND_ONLY_MESSAGE, AUDIT_LOCK_KEY, AUDIT_SCHEMA_SQL, ensureAuditSchema } from './schema.js';
+export { PostgresAuditStore, type PostgresAuditStoreOptions } from './postgres-store.js';

@@ -1,0 +1,162 @@
+import { openDatabase, type Database, type TestDatabase } from '@cohort/storage';
+import { createCheckpointSigner } from './checkpoint.js';
+import { PostgresAuditStore } from './postgres-store.js';
+import { AUDIT_SCHEMA_SQL, ensureAuditSchema } from './schema.js';
+import { auditBackends } from './testing/backends.js';
+import { randomKey, rfc8037Key } from './testing/keys.js';
+import { describeStoreContract, draft, expectChained } from './testing/store-contract.js';
+
+const backends = await auditBackends();
+const signer = createCheckpointSigner(rfc8037Key().privateKey);
+const TIME = '2025-03-01T12:10:00.000Z';
+
+async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  throw new Error('expected the statement to be refused');
+}
+
+// One database per backend for the whole file (PGlite takes seconds to start on a busy machine); tests that
+// need an empty log drop and recreate the audit tables, which the append-only triggers do not prevent.
+const shared = new Map<string, Promise<TestDatabase>>();
+function sharedDatabase(backend: (typeof backends)[number]): Promise<TestDatabase> {
+  let t = shared.get(backend.name);
+  if (!t) shared.set(backend.name, (t = backend.open()));
+  return t;
+}
+async function emptyAuditTables(db: Database): Promise<void> {
+  await db.query('DROP TABLE IF EXISTS audit_entries, audit_checkpoints');
+  await ensureAuditSchema(db);
+}
+afterAll(async () => {
+  for (const t of shared.values()) await (await t).close();
+});
+
+for (const backend of backends) {
+  describeStoreContract(`PostgresAuditStore on ${backend.name}`, async () => {
+    const { db } = await sharedDatabase(backend);
+    await emptyAuditTables(db);
+    return { store: new PostgresAuditStore(db), close: () => Promise.resolve() };
+  });
+}
+
+describe.each(backends)('the audit schema on $name', (backend) => {
+  let db: Database;
+
+  beforeAll(async () => {
+    db = (await sharedDatabase(backend)).db;
+    await db.query('DROP TABLE IF EXISTS audit_entries, audit_checkpoints');
+    // As the aggregator's migration will run it; twice, since it must be idempotent.
+    await db.transaction((tx) => tx.query(AUDIT_SCHEMA_SQL));
+    await ensureAuditSchema(db);
+    const store = new PostgresAuditStore(db);
+    await store.append([
+      draft({ details: { jobId: 'j1', siloId: 'cleveland' } }),
+      draft({ actor: 'user:admin', action: 'silo.revoked', subject: 'silo:va', details: {} }),
+    ]);
+    await store.checkpoint(signer, TIME);
+  });
+
+  it.each([
+    ['UPDATE', "UPDATE audit_entries SET actor = 'user:mallory' WHERE seq = 1", 'audit_entries'],
+    ['DELETE', 'DELETE FROM audit_entries WHERE seq = 2', 'audit_entries'],
+    ['TRUNCATE', 'TRUNCATE audit_entries', 'audit_entries'],
+    ['UPDATE', "UPDATE audit_checkpoints SET signer = 'x'", 'audit_checkpoints'],
+    ['DELETE', 'DELETE FROM audit_checkpoints', 'audit_checkpoints'],
+    ['TRUNCATE', 'TRUNCATE audit_checkpoints', 'audit_checkpoints'],
+  ])('refuses %s on %s', async (op, sql, table) => {
+    const err = await failure(db.query(sql));
+    expect(err.message).toBe(`audit entries are append-only: ${op} on ${table} is refused`);
+    expect(err.code).toBe('23001');
+    const [{ entries, checkpoints }] = await db.query<{ entries: number; checkpoints: number }>(
+      'SELECT (SELECT count(*) FROM audit_entries) AS entries, (SELECT count(*) FROM audit_checkpoints) AS checkpoints',
+    );
+    expect({ entries, checkpoints }).toEqual({ entries: 2, checkpoints: 1 });
+  });
+
+  it('lets a superuser switch the triggers off, which is what tampering needs', async () => {
+    await db.query('ALTER TABLE audit_entries DISABLE TRIGGER ALL');
+    try {
+      await db.query(`UPDATE audit_entries SET details = '{"jobId":"j9"}' WHERE seq = 1`);
+    } finally {
+      await db.query('ALTER TABLE audit_entries ENABLE TRIGGER ALL');
+    }
+    const [row] = await db.query<{ details: unknown }>('SELECT details FROM audit_entries WHERE seq = 1');
+    expect(row.details).toEqual({ jobId: 'j9' });
+    expect((await failure(db.query('DELETE FROM audit_entries'))).code).toBe('23001');
+  });
+
+  it('refuses rows that break the format, even from SQL', async () => {
+    const insert = (action: string, hash: string) =>
+      db.query(
+        `INSERT INTO audit_entries (seq, time, actor, action, subject, details, prev_hash, hash)
+         VALUES (99, now(), 'x', $1, 'y', '{}', $2, $2)`,
+        [action, hash],
+      );
+    expect((await failure(insert('Job.Submitted', 'ab'.repeat(32)))).code).toBe('23514');
+    expect((await failure(insert('job.submitted', 'AB'.repeat(32)))).code).toBe('23514');
+  });
+
+  it('indexes the job and silo each entry concerns', async () => {
+    const rows = await db.query('SELECT seq, job_id, silo_id FROM audit_entries ORDER BY seq');
+    expect(rows).toEqual([
+      { seq: 1, job_id: 'j1', silo_id: 'cleveland' },
+      { seq: 2, job_id: null, silo_id: 'va' },
+    ]);
+  });
+});
+
+describe.each(backends)('several writers on $name', (backend) => {
+  let t: TestDatabase;
+  let second: Database;
+
+  beforeAll(async () => {
+    t = await sharedDatabase(backend);
+    // Another process has its own connections; PGlite has only one database handle to share.
+    second = backend.name === 'postgres' ? await openDatabase({ url: t.url }) : t.db;
+  });
+  beforeEach(() => emptyAuditTables(t.db));
+  afterAll(async () => {
+    if (second !== t.db) await second.close();
+  });
+
+  it('keep one chain when a writer finds the head moved since its last batch', async () => {
+    const a = new PostgresAuditStore(t.db);
+    const b = new PostgresAuditStore(second);
+    await a.append([draft()]);
+    await b.append([draft(), draft()]);
+    // a still believes entry 1 is the head; its batch must land after entry 3, not fork the chain.
+    const [entry] = await a.append([draft({ actor: 'gateway' })]);
+    expect(entry.seq).toBe(4);
+    expectChained(await a.listEntries());
+  });
+
+  it('keep one chain and one checkpoint sequence when appending and checkpointing at once', async () => {
+    const writers = [
+      new PostgresAuditStore(t.db),
+      new PostgresAuditStore(second, { synchronousCommit: false }),
+    ];
+    const signers = [signer, createCheckpointSigner(randomKey().privateKey)];
+    await Promise.all(
+      writers.map(async (store, w) => {
+        for (let i = 0; i < 40; i++) {
+          const batch = Array.from({ length: 1 + (i % 3) }, () => draft({ details: { writer: w, i } }));
+          await Promise.all([store.append(batch), i % 10 === 9 ? store.checkpoint(signers[w], TIME) : null]);
+        }
+      }),
+    );
+    const entries = await writers[0].listEntries();
+    expect(entries).toHaveLength(2 * (14 * 1 + 13 * 2 + 13 * 3));
+    expectChained(entries);
+    const checkpoints = await writers[1].listCheckpoints();
+    expect(checkpoints.length).toBeGreaterThanOrEqual(2);
+    checkpoints.forEach((c, i) => {
+      expect(c.seq).toBe(i + 1);
+      expect(c.fromSeq).toBe(i === 0 ? 1 : checkpoints[i - 1].toSeq + 1);
+      expect(c.headHash).toBe(entries[c.toSeq - 1].hash);
+    });
+  });
+});

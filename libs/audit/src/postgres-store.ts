@@ -1,0 +1,338 @@
+// The aggregator's audit log in PostgreSQL (or PGlite). Several processes may append to one database: a
+// batch is chained and inserted while holding pg_advisory_xact_lock(AUDIT_LOCK_KEY), and the primary key on
+// seq makes a batch chained against a stale head fail instead of forking the chain.
+import type { Database, Queryable } from '@cohort/storage';
+import { AuditError, errorCodeOf } from './audit-error.js';
+import { createCheckpoint, type AuditCheckpoint, type CheckpointSigner } from './checkpoint.js';
+import type { JsonObject } from './canonical-json.js';
+import {
+  chainEntries,
+  EMPTY_HEAD,
+  indexKeysOf,
+  isHash,
+  type AuditDraft,
+  type AuditEntry,
+  type AuditHead,
+} from './entry.js';
+import { AUDIT_LOCK_KEY } from './schema.js';
+import {
+  normaliseFilter,
+  normaliseOverlap,
+  normalisePage,
+  SerialQueue,
+  type AuditFilter,
+  type AuditPage,
+  type AuditStore,
+  type CheckpointQuery,
+  type NormalisedFilter,
+} from './store.js';
+
+export interface PostgresAuditStoreOptions {
+  /**
+   * true (default): an append resolves once its transaction is durable (synchronous_commit = on for the
+   * audit writes, whatever the server's default). false: synchronous_commit = off for them — appends return
+   * before the WAL is flushed, so a crash of the database server can lose the last fraction of a second of
+   * acknowledged entries (always a suffix: the chain stays intact and verifiable). A crash of the writer
+   * process loses nothing either way.
+   */
+  synchronousCommit?: boolean;
+}
+
+const UNIQUE_VIOLATION = '23505';
+// After a conflict, appends take the locked path until this many in a row found the head where this store
+// left it, i.e. no other writer is active; then the one-statement path is worth trying again.
+const CALM_BATCHES_BEFORE_FAST_PATH = 4;
+const HASH_PAGE = 50_000;
+
+const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(seq bigint, time timestamptz, actor text, action text,
+  subject text, details jsonb, prev_hash text, hash text, job_id text, silo_id text)`;
+const COLUMNS = 'seq, time, actor, action, subject, details, prev_hash, hash, job_id, silo_id';
+const INSERT_LOCKED = `INSERT INTO audit_entries (${COLUMNS}) SELECT ${COLUMNS} FROM ${RECORDSET}`;
+// One round trip when this store already knows the head: lock, check the predecessor is still the head it
+// chained against (the primary key refuses the batch if anything was appended since), insert.
+const INSERT_FAST = `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($2::bigint)),
+  durability AS MATERIALIZED (SELECT set_config('synchronous_commit', $5::text, true)),
+  inserted AS (
+    INSERT INTO audit_entries (${COLUMNS})
+    SELECT r.seq, r.time, r.actor, r.action, r.subject, r.details, r.prev_hash, r.hash, r.job_id, r.silo_id
+    FROM lock, durability, ${RECORDSET}
+    WHERE EXISTS (SELECT 1 FROM audit_entries p WHERE p.seq = $3::bigint AND p.hash = $4::text)
+    RETURNING 1)
+SELECT count(*)::int AS inserted FROM inserted`;
+const ENTRY_SELECT = `SELECT seq, time, actor, action, subject, details, prev_hash, hash FROM audit_entries`;
+const CHECKPOINT_SELECT = `SELECT seq, from_seq, to_seq, head_hash, merkle_root, time, prev_checkpoint_hash, signer,
+  signature FROM audit_checkpoints`;
+
+interface EntryRow {
+  seq: number;
+  time: Date;
+  actor: string;
+  action: string;
+  subject: string;
+  details: JsonObject;
+  prev_hash: string;
+  hash: string;
+}
+
+interface CheckpointRow {
+  seq: number;
+  from_seq: number;
+  to_seq: number;
+  head_hash: string;
+  merkle_root: string;
+  time: Date;
+  prev_checkpoint_hash: string;
+  signer: string;
+  signature: string;
+}
+
+export class PostgresAuditStore implements AuditStore {
+  private readonly synchronousCommit: 'on' | 'off';
+  // One batch or checkpoint at a time from this store; other processes are kept in line by the advisory lock.
+  private readonly queue = new SerialQueue();
+  private knownHead: AuditHead | undefined;
+  private fastPath = true;
+  private calmBatches = 0;
+
+  /** The schema must exist (AUDIT_SCHEMA_SQL, run by the aggregator's migrations or ensureAuditSchema). */
+  constructor(
+    private readonly db: Database,
+    options: PostgresAuditStoreOptions = {},
+  ) {
+    this.synchronousCommit = options.synchronousCommit === false ? 'off' : 'on';
+  }
+
+  append(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    if (drafts.length === 0) return Promise.resolve([]);
+    return this.queue.run(async () => {
+      const known = this.knownHead;
+      if (known !== undefined && this.fastPath) {
+        const entries = chainEntries(known, drafts);
+        if (await this.tryFastInsert(known, entries)) {
+          this.knownHead = headOf(entries);
+          return entries;
+        }
+        this.fastPath = false;
+        this.calmBatches = 0;
+      }
+      return this.appendLocked(drafts);
+    });
+  }
+
+  checkpoint(signer: CheckpointSigner, time: string): Promise<AuditCheckpoint | null> {
+    return this.queue.run(() =>
+      this.db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [AUDIT_LOCK_KEY]);
+        const previous = await lastCheckpointOf(tx);
+        const head = await readHead(tx);
+        const fromSeq = (previous?.toSeq ?? 0) + 1;
+        if (head.seq < fromSeq) return null;
+        const checkpoint = await createCheckpoint({
+          previous,
+          head,
+          hashes: await readHashes(tx, fromSeq, head.seq),
+          time,
+          signer,
+        });
+        if (!checkpoint) return null;
+        await tx.query(
+          `INSERT INTO audit_checkpoints (seq, from_seq, to_seq, head_hash, merkle_root, time, prev_checkpoint_hash,
+             signer, signature) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9)`,
+          [
+            checkpoint.seq,
+            checkpoint.fromSeq,
+            checkpoint.toSeq,
+            checkpoint.headHash,
+            checkpoint.merkleRoot,
+            checkpoint.time,
+            checkpoint.prevCheckpointHash,
+            checkpoint.signer,
+            checkpoint.signature,
+          ],
+        );
+        return checkpoint;
+      }),
+    );
+  }
+
+  head(): Promise<AuditHead> {
+    return readHead(this.db);
+  }
+
+  lastCheckpoint(): Promise<AuditCheckpoint | null> {
+    return lastCheckpointOf(this.db);
+  }
+
+  async listEntries(filter?: AuditFilter, page?: AuditPage): Promise<AuditEntry[]> {
+    const { afterSeq, limit } = normalisePage(page);
+    const { where, params } = whereOf(normaliseFilter(filter), afterSeq);
+    params.push(limit);
+    const rows = await this.db.query<EntryRow>(
+      `${ENTRY_SELECT} ${where} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(entryOf);
+  }
+
+  async listCheckpoints(query: CheckpointQuery = {}): Promise<AuditCheckpoint[]> {
+    const { afterSeq, limit } = normalisePage(query);
+    const overlap = normaliseOverlap(query);
+    const params: unknown[] = [afterSeq];
+    let where = 'WHERE seq > $1';
+    if (overlap) {
+      params.push(overlap.fromSeq, overlap.toSeq);
+      where += ' AND to_seq >= $2 AND from_seq <= $3';
+    }
+    params.push(limit);
+    const rows = await this.db.query<CheckpointRow>(
+      `${CHECKPOINT_SELECT} ${where} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(checkpointOf);
+  }
+
+  async count(filter?: AuditFilter): Promise<number> {
+    const { where, params } = whereOf(normaliseFilter(filter), 0);
+    const [row] = await this.db.query<{ n: number }>(
+      `SELECT count(*) AS n FROM audit_entries ${where}`,
+      params,
+    );
+    return row.n;
+  }
+
+  private async tryFastInsert(known: AuditHead, entries: AuditEntry[]): Promise<boolean> {
+    try {
+      const [row] = await this.db.query<{ inserted: number }>(INSERT_FAST, [
+        JSON.stringify(entries.map(rowOf)),
+        AUDIT_LOCK_KEY,
+        known.seq,
+        known.hash,
+        this.synchronousCommit,
+      ]);
+      return row.inserted === entries.length;
+    } catch (error) {
+      // Another writer appended since this store last saw the head: the batch's first seq is taken.
+      if (errorCodeOf(error) === UNIQUE_VIOLATION) return false;
+      throw error;
+    }
+  }
+
+  private async appendLocked(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    const { head, entries } = await this.db.transaction(async (tx) => {
+      await tx.query(
+        `SELECT pg_advisory_xact_lock($1::bigint), set_config('synchronous_commit', $2::text, true)`,
+        [AUDIT_LOCK_KEY, this.synchronousCommit],
+      );
+      // Read after the lock is held, in a statement of its own, so the snapshot includes every earlier batch.
+      const current = await readHead(tx);
+      const chained = chainEntries(current, drafts);
+      await tx.query(INSERT_LOCKED, [JSON.stringify(chained.map(rowOf))]);
+      return { head: current, entries: chained };
+    });
+    const undisturbed = this.knownHead !== undefined && this.knownHead.seq === head.seq;
+    this.calmBatches = undisturbed ? this.calmBatches + 1 : 0;
+    if (this.calmBatches >= CALM_BATCHES_BEFORE_FAST_PATH || this.knownHead === undefined)
+      this.fastPath = true;
+    this.knownHead = headOf(entries);
+    return entries;
+  }
+}
+
+function headOf(entries: AuditEntry[]): AuditHead {
+  const last = entries[entries.length - 1];
+  return { seq: last.seq, hash: last.hash };
+}
+
+async function readHead(q: Queryable): Promise<AuditHead> {
+  const [row] = await q.query<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1',
+  );
+  if (!row) return { ...EMPTY_HEAD };
+  if (!isHash(row.hash)) {
+    throw new AuditError(
+      'STORE_CORRUPT',
+      `audit entry ${row.seq} has a malformed hash ${JSON.stringify(row.hash)}`,
+    );
+  }
+  return { seq: row.seq, hash: row.hash };
+}
+
+async function lastCheckpointOf(q: Queryable): Promise<AuditCheckpoint | null> {
+  const [row] = await q.query<CheckpointRow>(`${CHECKPOINT_SELECT} ORDER BY seq DESC LIMIT 1`);
+  return row ? checkpointOf(row) : null;
+}
+
+async function readHashes(q: Queryable, fromSeq: number, toSeq: number): Promise<string[]> {
+  const hashes: string[] = [];
+  for (let start = fromSeq; start <= toSeq; start += HASH_PAGE) {
+    const end = Math.min(toSeq, start + HASH_PAGE - 1);
+    const rows = await q.query<{ hash: string }>(
+      'SELECT hash FROM audit_entries WHERE seq BETWEEN $1 AND $2 ORDER BY seq',
+      [start, end],
+    );
+    for (const row of rows) hashes.push(row.hash);
+  }
+  return hashes;
+}
+
+function rowOf(entry: AuditEntry): Record<string, unknown> {
+  const { jobId, siloId } = indexKeysOf(entry);
+  return {
+    seq: entry.seq,
+    time: entry.time,
+    actor: entry.actor,
+    action: entry.action,
+    subject: entry.subject,
+    details: entry.details,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
+    job_id: jobId,
+    silo_id: siloId,
+  };
+}
+
+function entryOf(row: EntryRow): AuditEntry {
+  return {
+    seq: row.seq,
+    time: row.time.toISOString(),
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    details: row.details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function checkpointOf(row: CheckpointRow): AuditCheckpoint {
+  return {
+    seq: row.seq,
+    fromSeq: row.from_seq,
+    toSeq: row.to_seq,
+    headHash: row.head_hash,
+    merkleRoot: row.merkle_root,
+    time: row.time.toISOString(),
+    prevCheckpointHash: row.prev_checkpoint_hash,
+    signer: row.signer,
+    signature: row.signature,
+  };
+}
+
+function whereOf(filter: NormalisedFilter, afterSeq: number): { where: string; params: unknown[] } {
+  const params: unknown[] = [afterSeq];
+  const conditions = ['seq > $1'];
+  const add = (sql: (p: string) => string, value: unknown) => {
+    params.push(value);
+    conditions.push(sql(`$${params.length}`));
+  };
+  if (filter.actions) add((p) => `action = ANY(${p}::text[])`, filter.actions);
+  if (filter.actor !== undefined) add((p) => `actor = ${p}`, filter.actor);
+  if (filter.subject !== undefined) add((p) => `subject = ${p}`, filter.subject);
+  if (filter.jobId !== undefined) add((p) => `job_id = ${p}`, filter.jobId);
+  if (filter.siloId !== undefined) add((p) => `silo_id = ${p}`, filter.siloId);
+  if (filter.since !== undefined) add((p) => `time >= ${p}::timestamptz`, filter.since);
+  if (filter.until !== undefined) add((p) => `time < ${p}::timestamptz`, filter.until);
+  if (filter.fromSeq !== undefined) add((p) => `seq >= ${p}`, filter.fromSeq);
+  if (filter.toSeq !== undefined) add((p) => `seq <= ${p}`, filter.toSeq);
+  return { where: `WHERE ${conditions.join(' AND ')}`, params };
+}
