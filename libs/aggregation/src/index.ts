@@ -15,5 +15,6 @@ export * from './geometric-median.js';
 export * from './norm-bounding.js';
 export * from './centered-clipping.js';
 export * from './outlier-scores.js';
+export * from './count-sketch.js';
 export * from './pairwise-distances.js';
 export * from './rules.js';

@@ -158,6 +158,31 @@ describe('EnclaveCore', () => {
     expect(scores.filter((s) => s.flagged)).toHaveLength(1);
   });
 
+  it('scores FedAvg rounds from sketches of the updates as they stream in (exact for small models), not under DP', async () => {
+    const { core } = await enclaveWithAuthority();
+    core.openRound('job', 1, 2, undefined, { name: 'fedavg', params: {} });
+    for (const [silo, values] of [
+      ['a', [1, 1]],
+      ['b', [1, 2]],
+      ['c', [2, 1]],
+      ['evil', [-40, 40]],
+    ] as const) {
+      await core.addUpdate(await sealedUpdate(core, silo, [...values]));
+    }
+    const { aggregate, scores } = core.release('job', 1);
+    expect([...unpackFloat32(aggregate)]).toEqual([-9, 11]);
+    const evil = scores.find((s) => s.siloId === 'evil')!;
+    // Centre (−9, 11): evil is at distance √(31² + 29²), norm √3200, cosine (360 + 440)/(√3200·√202).
+    expect(evil.distance).toBeCloseTo(Math.hypot(31, 29), 4);
+    expect(evil.norm).toBeCloseTo(Math.sqrt(3200), 4);
+    expect(evil.cosine).toBeCloseTo(800 / (Math.sqrt(3200) * Math.sqrt(202)), 4);
+    expect(scores.filter((s) => s.flagged).map((s) => s.siloId)).toEqual(['evil']);
+
+    core.openRound('job', 2, 2, { level: 'silo', mode: 'local', clipNorm: 1, noiseStd: 0 });
+    await core.addUpdate(await sealedUpdate(core, 'a', [1, 1], 2));
+    expect(core.release('job', 2).scores).toEqual([]);
+  });
+
   it('describes no private key material', async () => {
     const { core } = await enclaveWithAuthority();
     const d = core.describe();

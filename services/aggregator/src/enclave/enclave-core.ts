@@ -1,6 +1,8 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
   aggregate,
+  countSketch,
+  l2Norm,
   createMeanAccumulator,
   outlierScores,
   type MeanAccumulator,
@@ -59,6 +61,11 @@ interface OpenRound {
   /** Robust rules need every update at once: they stay here, in the enclave, until the round is released. */
   held: SiloUpdate[] | undefined;
   accumulator: MeanAccumulator;
+  /**
+   * Streaming rules keep a count sketch of each update (exact below SKETCH_WIDTH parameters) and its exact norm,
+   * so the round still gets an outlier report in O(N·width) memory. Not under DP: scores describe single updates.
+   */
+  sketches: (SiloUpdate & { norm: number })[] | undefined;
   accepted: Set<string>;
   /** Updates being opened right now: a second one from the same silo meanwhile is a replay. */
   opening: Set<string>;
@@ -141,6 +148,7 @@ export class EnclaveCore {
       rule,
       held: holds ? [] : undefined,
       accumulator: createMeanAccumulator(parameterCount),
+      sketches: !dp && !holds ? [] : undefined,
       accepted: new Set(),
       opening: new Set(),
     });
@@ -207,6 +215,12 @@ export class EnclaveCore {
       } else if (open_.held) {
         open_.held.push({ delta, weight: u.exampleCount, siloId: u.siloId });
       } else {
+        open_.sketches?.push({
+          delta: countSketch(delta),
+          weight: u.exampleCount,
+          siloId: u.siloId,
+          norm: l2Norm(delta),
+        });
         open_.accumulator.add(delta, u.exampleCount);
       }
       if (!open_.held) delta.fill(0);
@@ -244,7 +258,13 @@ export class EnclaveCore {
       const sum = result.map((v) => v * open_.accumulator.totalWeight);
       result = open_.dp.mode === 'central' ? addGaussianNoise(sum, open_.dp.noiseStd) : sum;
     }
-    return { aggregate: bytesOf(result), updates: open_.accepted.size, scores: [] };
+    const scores = open_.sketches
+      ? outlierScores(open_.sketches, countSketch(result)).map((sc, i) => ({
+          ...sc,
+          norm: open_.sketches![i].norm,
+        }))
+      : [];
+    return { aggregate: bytesOf(result), updates: open_.accepted.size, scores };
   }
 
   discard(jobId: string, round: number): boolean {
