@@ -258,6 +258,8 @@ export class HandSilo {
       values?: number;
       fill?: number;
       plaintext?: Float32Array;
+      /** The example count the header claims (default 50). */
+      exampleCount?: number;
       signer?: SiloIdentity;
       siloId?: string;
       claims?: { jobId?: string; round?: number; nonce?: Uint8Array };
@@ -284,7 +286,7 @@ export class HandSilo {
     const header: UpdateHeader = {
       ...claims,
       nonce,
-      exampleCount: 50,
+      exampleCount: opts.exampleCount ?? 50,
       payloadSha256: sha256(sealed),
       encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
       payloadBytes: sealed.byteLength,
