@@ -18,7 +18,14 @@ const MAX_DEPTH = 64;
  * Buffer, class instances), naming the path of the offending value.
  */
 export function canonicalJson(value: unknown): string {
-  return encode(value, '$', 0);
+  try {
+    return encode(value, 0);
+  } catch (error) {
+    if (error instanceof Refusal) {
+      throw new AuditError('DETAILS_INVALID', `details $${error.path.join('')} ${error.problem}`);
+    }
+    throw error;
+  }
 }
 
 /** True for `{}`-style objects from any realm (a vm context's Object.prototype included) and null-prototype ones. */
@@ -28,43 +35,84 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
-function encode(value: unknown, path: string, depth: number): string {
-  if (depth > MAX_DEPTH) throw invalid(path, `nests deeper than ${MAX_DEPTH} levels (or is cyclic)`);
+// The path of a refused value is assembled while the refusal unwinds, so encoding valid values (every
+// entry verification does) never builds path strings.
+class Refusal extends Error {
+  readonly path: string[] = [];
+  constructor(readonly problem: string) {
+    super(problem);
+  }
+}
+
+function encode(value: unknown, depth: number): string {
+  if (depth > MAX_DEPTH) throw new Refusal(`nests deeper than ${MAX_DEPTH} levels (or is cyclic)`);
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw invalid(path, `is ${String(value)}, which JSON cannot represent`);
-      return JSON.stringify(value);
+      if (!Number.isFinite(value)) throw new Refusal(`is ${String(value)}, which JSON cannot represent`);
+      // For finite numbers String() is JSON.stringify's number form (ECMAScript Number::toString).
+      return String(value);
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) {
-        const items: string[] = [];
-        for (let i = 0; i < value.length; i++) {
-          // A hole would silently become null; refusing keeps what is hashed what the caller wrote.
-          if (!(i in value)) throw invalid(`${path}[${i}]`, 'is a hole in a sparse array');
-          items.push(encode(value[i], `${path}[${i}]`, depth + 1));
-        }
-        return `[${items.join(',')}]`;
-      }
+      if (Array.isArray(value)) return encodeArray(value, depth);
       if (!isPlainObject(value)) {
         const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-        throw invalid(path, `is a ${kind}, not a plain JSON object`);
+        throw new Refusal(`is a ${kind}, not a plain JSON object`);
       }
-      const keys = Object.keys(value).sort();
-      const members: string[] = [];
-      for (const key of keys) {
-        members.push(`${JSON.stringify(key)}:${encode(value[key], `${path}.${key}`, depth + 1)}`);
-      }
-      return `{${members.join(',')}}`;
+      return encodeObject(value, depth);
     }
     default:
-      throw invalid(path, `is a ${typeof value}, which JSON cannot represent`);
+      throw new Refusal(`is a ${typeof value}, which JSON cannot represent`);
   }
 }
 
-function invalid(path: string, problem: string): AuditError {
-  return new AuditError('DETAILS_INVALID', `details ${path} ${problem}`);
+function encodeArray(value: unknown[], depth: number): string {
+  let out = '[';
+  for (let i = 0; i < value.length; i++) {
+    // A hole would silently become null; refusing keeps what is hashed what the caller wrote.
+    if (!(i in value)) throw withStep(new Refusal('is a hole in a sparse array'), `[${i}]`);
+    try {
+      out += (i === 0 ? '' : ',') + encode(value[i], depth + 1);
+    } catch (error) {
+      throw withStep(error, `[${i}]`);
+    }
+  }
+  return out + ']';
+}
+
+// Details reuse a small vocabulary of keys (jobId, siloId, round …); quoting each once saves a JSON.stringify
+// per key per entry when a long log is verified.
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 4096;
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+function encodeObject(value: Record<string, unknown>, depth: number): string {
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    try {
+      out += (i === 0 ? '' : ',') + quoteKey(key) + ':' + encode(value[key], depth + 1);
+    } catch (error) {
+      throw withStep(error, `.${key}`);
+    }
+  }
+  return out + '}';
+}
+
+function withStep(error: unknown, step: string): unknown {
+  if (error instanceof Refusal) error.path.unshift(step);
+  return error;
 }

@@ -1,9 +1,9 @@
 // Audit entries and their hash chain. Each entry's hash covers its own fields and its predecessor's hash, so
 // changing, removing or reordering any stored entry breaks every later link (README.md, "Entry hash").
-import { createHash } from 'node:crypto';
 import { AUDIT_ACTION_PATTERN, type AuditAction } from './actions.js';
 import { AuditError } from './audit-error.js';
 import { canonicalJson, isPlainObject, type JsonObject } from './canonical-json.js';
+import { sha256Hex } from './sha256.js';
 
 /** The prevHash of entry 1 (and the prevCheckpointHash of checkpoint 1): 32 zero bytes in hex. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -111,7 +111,9 @@ export function chainEntries(head: AuditHead, drafts: readonly AuditDraft[]): Au
   return entries;
 }
 
-const TAG = lengthPrefixed(Buffer.from(ENTRY_HASH_TAG, 'utf8'));
+const TAG = Buffer.from(ENTRY_HASH_TAG, 'utf8');
+// Entries are hashed one after another on one thread, so one growing scratch buffer serves them all.
+let scratch = Buffer.allocUnsafe(4096);
 
 /**
  * SHA-256 over field(tag) ‖ u64be(seq) ‖ field(time) ‖ field(actor) ‖ field(action) ‖ field(subject) ‖
@@ -120,26 +122,29 @@ const TAG = lengthPrefixed(Buffer.from(ENTRY_HASH_TAG, 'utf8'));
  */
 export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
   checkSeq('seq', entry.seq, 1);
-  const seq = Buffer.allocUnsafe(8);
-  seq.writeBigUInt64BE(BigInt(entry.seq));
-  const parts = [
-    TAG,
-    seq,
-    lengthPrefixed(Buffer.from(entry.time, 'utf8')),
-    lengthPrefixed(Buffer.from(entry.actor, 'utf8')),
-    lengthPrefixed(Buffer.from(entry.action, 'utf8')),
-    lengthPrefixed(Buffer.from(entry.subject, 'utf8')),
-    lengthPrefixed(Buffer.from(canonicalJson(entry.details), 'utf8')),
-    lengthPrefixed(Buffer.from(requireHash('prevHash', entry.prevHash), 'hex')),
-  ];
-  return createHash('sha256').update(Buffer.concat(parts)).digest('hex');
-}
-
-function lengthPrefixed(bytes: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(4 + bytes.byteLength);
-  out.writeUInt32BE(bytes.byteLength, 0);
-  bytes.copy(out, 4);
-  return out;
+  requireHash('prevHash', entry.prevHash);
+  const texts = [entry.time, entry.actor, entry.action, entry.subject, canonicalJson(entry.details)];
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so this bounds the encoding without measuring it first.
+  let bound = 4 + TAG.byteLength + 8 + 4 + 32;
+  for (const text of texts) {
+    if (typeof text !== 'string')
+      throw new AuditError('ENTRY_INVALID', `entry ${entry.seq} has a field that is not text`);
+    bound += 4 + 3 * text.length;
+  }
+  if (scratch.byteLength < bound) scratch = Buffer.allocUnsafe(Math.max(bound, scratch.byteLength * 2));
+  const out = scratch;
+  let at = out.writeUInt32BE(TAG.byteLength, 0);
+  at += TAG.copy(out, at);
+  at = out.writeUInt32BE(Math.floor(entry.seq / 2 ** 32), at);
+  at = out.writeUInt32BE(entry.seq >>> 0, at);
+  for (const text of texts) {
+    const bytes = out.write(text, at + 4, 'utf8');
+    out.writeUInt32BE(bytes, at);
+    at += 4 + bytes;
+  }
+  at = out.writeUInt32BE(32, at);
+  at += out.write(entry.prevHash, at, 'hex');
+  return sha256Hex(out.subarray(0, at));
 }
 
 /**

@@ -40,3 +40,11 @@ export {
 export { MemoryAuditStore } from './memory-store.js';
 export { AUDIT_APPEND_ONLY_MESSAGE, AUDIT_LOCK_KEY, AUDIT_SCHEMA_SQL, ensureAuditSchema } from './schema.js';
 export { PostgresAuditStore, type PostgresAuditStoreOptions } from './postgres-store.js';
+export {
+  verifyAudit,
+  verifyAuditStore,
+  type AuditFault,
+  type AuditFaultCode,
+  type AuditVerification,
+  type VerifyAuditOptions,
+} from './verify.js';

@@ -1,6 +1,6 @@
 import { MemoryAuditStore } from './memory-store.js';
-import { describeStoreContract } from './testing/store-contract.js';
+import { storeContract } from './testing/store-contract.js';
 
-describeStoreContract('MemoryAuditStore', () =>
-  Promise.resolve({ store: new MemoryAuditStore(), close: () => Promise.resolve() }),
-);
+describe('MemoryAuditStore: the AuditStore contract', () => {
+  it.each(storeContract)('%s', (_name, check) => check(new MemoryAuditStore()));
+});

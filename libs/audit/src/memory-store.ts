@@ -24,7 +24,7 @@ export class MemoryAuditStore implements AuditStore {
     return settle(() => {
       const chained = chainEntries(this.currentHead(), drafts);
       this.entries.push(...chained);
-      return structuredClone(chained);
+      return copy(chained);
     });
   }
 
@@ -50,7 +50,7 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   lastCheckpoint(): Promise<AuditCheckpoint | null> {
-    return Promise.resolve(structuredClone(this.checkpoints.at(-1) ?? null));
+    return Promise.resolve(copy(this.checkpoints.at(-1) ?? null));
   }
 
   listEntries(filter?: AuditFilter, page?: AuditPage): Promise<AuditEntry[]> {
@@ -61,7 +61,7 @@ export class MemoryAuditStore implements AuditStore {
       for (let i = afterSeq; i < this.entries.length && out.length < limit; i++) {
         if (matchesFilter(this.entries[i], f)) out.push(this.entries[i]);
       }
-      return structuredClone(out);
+      return copy(out);
     });
   }
 
@@ -73,7 +73,7 @@ export class MemoryAuditStore implements AuditStore {
         (c) => c.seq > afterSeq && (!overlap || (c.toSeq >= overlap.fromSeq && c.fromSeq <= overlap.toSeq)),
       )
       .slice(0, limit);
-    return Promise.resolve(structuredClone(out));
+    return Promise.resolve(copy(out));
   }
 
   count(filter?: AuditFilter): Promise<number> {
@@ -94,4 +94,10 @@ function settle<T>(fn: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+// Entries and checkpoints are plain JSON; copying through JSON also keeps the copies in the caller's realm
+// (structuredClone under a vm context returns objects of the outer realm).
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
