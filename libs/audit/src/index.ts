@@ -16,6 +16,7 @@ export {
   type AuditHead,
 } from './entry.js';
 export * from './details.js';
+export { AuditLog, DEFAULT_CHECKPOINT_INTERVAL_MS, type AuditLogOptions } from './audit-log.js';
 export * from './merkle.js';
 export {
   CHECKPOINT_FORMAT,
