@@ -41,6 +41,8 @@ export {
 export { MemoryAuditStore } from './memory-store.js';
 export { AUDIT_APPEND_ONLY_MESSAGE, AUDIT_LOCK_KEY, AUDIT_SCHEMA_SQL, ensureAuditSchema } from './schema.js';
 export { PostgresAuditStore, type PostgresAuditStoreOptions } from './postgres-store.js';
+export { FileAuditStore, type FileAuditStoreOptions } from './file-store.js';
+export { AUDIT_FORMAT, type AuditFooter, type AuditHeader } from './records.js';
 export {
   verifyAudit,
   verifyAuditStore,
