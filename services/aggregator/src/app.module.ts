@@ -1,6 +1,10 @@
 import { Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import type { Database } from '@cohort/storage';
 import type { Logger } from 'pino';
+import { PostgresAuditStore } from '@cohort/audit';
+import { AUDIT_PUBLIC_KEYS, AUDIT_STORE, AuditService } from './audit/audit.service.js';
+import { AUDIT_LOG, AuditTrail } from './audit/audit-trail.service.js';
+import type { AggregatorAuditWriter } from './audit/audit-writer.js';
 import { AggregatorConfig } from './config.js';
 import { LOGGER } from './common/logger.provider.js';
 import { DATABASE } from './database/database.providers.js';
@@ -29,6 +33,7 @@ export class AggregatorModule implements OnApplicationShutdown {
     @Inject(DATABASE) private readonly db: Database,
     private readonly sessions: SiloSessions,
     private readonly enclave: EnclaveHost,
+    @Inject(AUDIT_LOG) private readonly audit: AggregatorAuditWriter,
   ) {}
 
   /** The database is opened (and migrated) before the module, so no provider ever sees a half-ready schema. */
@@ -38,6 +43,7 @@ export class AggregatorModule implements OnApplicationShutdown {
     log: Logger,
     trust: AggregatorTrust,
     enclave: EnclaveHost,
+    audit: AggregatorAuditWriter,
   ): DynamicModule {
     return {
       module: AggregatorModule,
@@ -48,6 +54,11 @@ export class AggregatorModule implements OnApplicationShutdown {
         { provide: LOGGER, useValue: log },
         { provide: TRUST, useValue: trust },
         { provide: EnclaveHost, useValue: enclave },
+        { provide: AUDIT_LOG, useValue: audit },
+        { provide: AUDIT_STORE, useValue: new PostgresAuditStore(db) },
+        { provide: AUDIT_PUBLIC_KEYS, useValue: [audit.publicKey] },
+        AuditTrail,
+        AuditService,
         SiloGuard,
         GatewayGuard,
         AgentAttestation,
@@ -68,6 +79,7 @@ export class AggregatorModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.sessions.closeAll();
+    await this.audit.close().catch(() => undefined);
     await this.enclave.stop();
     await this.db.close();
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readEnvironment, describeIssues, ConfigurationError } from '@cohort/config';
 
@@ -19,6 +19,8 @@ const schema = z.object({
   authorityDir: z.string().min(1),
   /** Client certificate names allowed to call the JobsService (the gateway). */
   gatewayNames: z.array(z.string().min(1)).default(['gateway']),
+  /** Folder of the Ed25519 key that signs audit checkpoints (created on first start, mode 0600). */
+  auditKeyDir: z.string().min(1).optional(),
   logLevel: z.string().optional(),
 });
 
@@ -43,6 +45,7 @@ export class AggregatorConfig {
     readonly authorityDir: string,
     readonly gatewayNames: string[],
     readonly logLevel: string | undefined,
+    readonly auditKeyDir: string,
   ) {}
 
   get address(): string {
@@ -88,6 +91,8 @@ export class AggregatorConfig {
       resolve(c.authorityDir),
       c.gatewayNames,
       c.logLevel,
+      // Beside the database folder, never inside it: PGlite owns that folder.
+      resolve(c.auditKeyDir ?? join(dirname(dataDir), 'audit-key')),
     );
   }
 }

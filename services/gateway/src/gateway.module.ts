@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
+import { AuditModule } from './audit/audit.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { GATEWAY_CONFIG, LOGGER } from './common/tokens.js';
 import type { GatewayConfig } from './config.js';
@@ -40,6 +41,7 @@ export class GatewayModule {
       imports: [
         CoreModule.register(deps.config, deps.logger),
         HealthModule,
+        AuditModule,
         JobsModule,
         ModelsModule.register(deps.modelArtifacts),
         SilosModule,

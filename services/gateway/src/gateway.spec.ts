@@ -5,8 +5,15 @@ import {
   chunkBytes,
   packFloat32,
   sha256,
+  type AuditEntry,
+  type AuditVerification,
   type CancelJobRequest,
   type DownloadModelRequest,
+  type ExportAuditChunk,
+  type ExportAuditRequest,
+  type ListAuditRequest,
+  type ListAuditResponse,
+  type RecordAuditRequest,
   type GetJobRequest,
   type InviteSiloRequest,
   type Job,
@@ -151,6 +158,52 @@ class FakeAggregator implements JobsServiceController {
     silo.status = 'revoked';
     silo.connected = false;
     return silo;
+  }
+
+  auditQueries: ListAuditRequest[] = [];
+  exports: ExportAuditRequest[] = [];
+  auditEntries: AuditEntry[] = [1, 2, 3].map((seq) => ({
+    seq,
+    time: `2026-11-27T10:00:0${seq}.000Z`,
+    actor: 'user:alice',
+    action: 'job.submitted',
+    subject: `job:j${seq}`,
+    detailsJson: `{"jobId":"j${seq}"}`,
+    prevHash: String(seq - 1).repeat(64),
+    hash: String(seq).repeat(64),
+  }));
+
+  listAudit(request: ListAuditRequest): ListAuditResponse {
+    this.auditQueries.push(request);
+    const after = this.auditEntries.filter((e) => e.seq > request.afterSeq);
+    const page = after.slice(0, request.limit);
+    return {
+      entries: page,
+      nextAfterSeq: after.length > page.length ? page[page.length - 1].seq : 0,
+      total: this.auditEntries.length,
+    };
+  }
+
+  exportAudit(request: ExportAuditRequest): Observable<ExportAuditChunk> {
+    this.exports.push(request);
+    return from(['{"type":"header"}\n', '{"type":"entry","seq":1}\n'].map((l) => ({ data: Buffer.from(l) })));
+  }
+
+  verifyAudit(): AuditVerification {
+    return {
+      ok: false,
+      entries: 3,
+      checkpoints: 1,
+      firstBrokenSeq: 2,
+      faultCode: 'HASH_MISMATCH',
+      message: 'entry 2 does not hash to its stored hash',
+      uncheckpointedTail: 0,
+      signers: ['cd'.repeat(32)],
+    };
+  }
+
+  recordAudit(request: RecordAuditRequest): AuditEntry {
+    return { ...this.auditEntries[0], actor: request.actor, action: request.action };
   }
 }
 
@@ -646,6 +699,73 @@ describe('gateway against a fake aggregator', () => {
     } finally {
       await impatient.close();
     }
+  });
+
+  describe('audit trail (compliance)', () => {
+    it('pages through the trail with filters passed on, details parsed', async () => {
+      const res = await request(
+        gateway,
+        '/v1/audit?jobId=j1&action=job.submitted,job.cancelled&since=2026-11-27T00:00:00Z&limit=2',
+        { headers: { 'x-cohort-user': 'carol' } },
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.entries.map((e: any) => e.seq)).toEqual([1, 2]);
+      expect(res.body.entries[0].details).toEqual({ jobId: 'j1' });
+      expect(res.body).toMatchObject({ nextAfterSeq: 2, total: 3 });
+      expect(aggregator.auditQueries.at(-1)).toMatchObject({
+        filter: {
+          jobId: 'j1',
+          actions: ['job.submitted', 'job.cancelled'],
+          sinceUnixMs: Date.parse('2026-11-27T00:00:00Z'),
+        },
+        afterSeq: 0,
+        limit: 2,
+        requestedBy: 'carol',
+      });
+      const last = await request(gateway, '/v1/audit?afterSeq=2&limit=2');
+      expect(last.body.entries.map((e: any) => e.seq)).toEqual([3]);
+      expect(last.body.nextAfterSeq).toBeUndefined();
+    });
+
+    it('refuses a bad filter with one message per field', async () => {
+      const res = await request(gateway, '/v1/audit?since=yesterday&limit=0&action=Job&colour=red');
+      expect(res.status).toBe(400);
+      expect(res.body.error.details.map((d: any) => d.field).sort()).toEqual([
+        'action',
+        'colour',
+        'limit',
+        'since',
+      ]);
+    });
+
+    it('streams the export as a download, under the principal, in the format asked for', async () => {
+      const res = await request(gateway, '/v1/audit/export?format=jsonl&siloId=va', {
+        headers: { 'x-cohort-user': 'carol' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-disposition')).toBe('attachment; filename="cohort-audit.jsonl"');
+      expect(res.bytes.toString('utf8')).toBe('{"type":"header"}\n{"type":"entry","seq":1}\n');
+      expect(aggregator.exports.at(-1)).toMatchObject({
+        format: 'jsonl',
+        filter: { siloId: 'va' },
+        requestedBy: 'carol',
+      });
+      expect((await request(gateway, '/v1/audit/export?format=xml')).status).toBe(400);
+    });
+
+    it('reports the verification of the trail, naming the first broken entry', async () => {
+      const res = await request(gateway, '/v1/audit/verify', { method: 'POST' });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        ok: false,
+        entries: 3,
+        checkpoints: 1,
+        firstBrokenSeq: 2,
+        fault: { code: 'HASH_MISMATCH', message: 'entry 2 does not hash to its stored hash' },
+        uncheckpointedTail: 0,
+        signers: ['cd'.repeat(32)],
+      });
+    });
   });
 
   describe('model download', () => {

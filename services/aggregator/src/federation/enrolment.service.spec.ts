@@ -16,6 +16,17 @@ describe('EnrolmentService: one-time, expiring join tokens', () => {
   let silos: SiloRepository;
   let service: EnrolmentService;
   const lines: { fields: any; msg: string }[] = [];
+  const trail: [string, string, string, Record<string, unknown>][] = [];
+  const audit = {
+    record: (...entry: [string, string, string, Record<string, unknown>]) => {
+      trail.push(entry);
+      return Promise.resolve();
+    },
+    recordRefusal: (...entry: [string, string, string, Record<string, unknown>]) => {
+      trail.push(entry);
+      return Promise.resolve();
+    },
+  } as any;
 
   beforeAll(async () => {
     database = await openTestDatabase();
@@ -33,6 +44,7 @@ describe('EnrolmentService: one-time, expiring join tokens', () => {
       { tls: undefined } as any,
       { caCertPem: '' } as any,
       log,
+      audit,
     );
   }, 60_000);
 
@@ -69,6 +81,12 @@ describe('EnrolmentService: one-time, expiring join tokens', () => {
       fields: expect.objectContaining({ audit: true, siloName: 'ivan', code: 'JOIN_TOKEN_EXPIRED' }),
       msg: 'enrolment refused',
     });
+    expect(trail).toContainEqual([
+      'silo:ivan',
+      'silo.enrolment_refused',
+      'silo:ivan',
+      expect.objectContaining({ siloId: 'ivan', code: 'JOIN_TOKEN_EXPIRED' }),
+    ]);
     expect(await silos.get('ivan')).toMatchObject({ status: 'invited', publicKey: null });
     const [token] = await database.db.query<{ usedAt: Date | null }>(
       `SELECT used_at AS "usedAt" FROM join_tokens WHERE silo_name = 'ivan'`,
@@ -78,6 +96,18 @@ describe('EnrolmentService: one-time, expiring join tokens', () => {
     const fresh = await service.invite('ivan', 60, 'site-admin');
     expect(await enrol('ivan', fresh.joinToken)).toEqual({ ok: true, siloId: 'ivan' });
     expect(await silos.get('ivan')).toMatchObject({ status: 'enrolled' });
+    expect(trail).toContainEqual([
+      'silo:ivan',
+      'silo.enrolled',
+      'silo:ivan',
+      expect.objectContaining({ siloId: 'ivan' }),
+    ]);
+    expect(trail).toContainEqual([
+      'user:site-admin',
+      'silo.invited',
+      'silo:ivan',
+      expect.objectContaining({ siloId: 'ivan' }),
+    ]);
   });
 
   it('refuses a used token (JOIN_TOKEN_USED), one for another silo (WRONG_SILO) and an unknown one', async () => {

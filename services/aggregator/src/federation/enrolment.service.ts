@@ -5,6 +5,7 @@ import { createJoinToken, fingerprintOf, hashJoinToken, publicKeyFromRaw } from 
 import { LocalCa, signClientCertificate } from '@cohort/pki';
 import type { EnrollRequest, EnrollResponse, SiloInfo, SiloInvitation } from '@cohort/protocol';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import { AuditTrail } from '../audit/audit-trail.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { AggregatorConfig } from '../config.js';
 import { AgentAttestation } from '../trust/agent-attestation.service.js';
@@ -51,6 +52,7 @@ export class EnrolmentService {
     private readonly config: AggregatorConfig,
     @Inject(TRUST) private readonly trust: AggregatorTrust,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: AuditTrail,
   ) {}
 
   async invite(siloName: string, ttlSeconds: number, requestedBy: string): Promise<SiloInvitation> {
@@ -82,6 +84,10 @@ export class EnrolmentService {
       { audit: true, siloName, by: requestedBy, expiresAt: token.expiresAtUnixMs },
       'silo invited',
     );
+    await this.audit.record(`user:${requestedBy || 'unknown'}`, 'silo.invited', `silo:${siloName}`, {
+      siloId: siloName,
+      expiresAt: new Date(token.expiresAtUnixMs).toISOString(),
+    });
     return { siloName, joinToken: token.token, expiresAtUnixMs: token.expiresAtUnixMs };
   }
 
@@ -114,6 +120,10 @@ export class EnrolmentService {
       if (refused) throw refusal(refused);
       this.guard.invalidate(name);
       this.log.info({ audit: true, siloName: name, keyFingerprint: fingerprint }, 'silo enrolled');
+      await this.audit.record(`silo:${name}`, 'silo.enrolled', `silo:${name}`, {
+        siloId: name,
+        keyFingerprint: fingerprint,
+      });
       return {
         siloId: name,
         certificatePem: Buffer.from(certificatePem),
@@ -124,6 +134,16 @@ export class EnrolmentService {
         this.log.warn(
           { audit: true, siloName: name, code: err.code, reason: err.message },
           'enrolment refused',
+        );
+        await this.audit.recordRefusal(
+          `silo:${name || '(unnamed)'}`,
+          'silo.enrolment_refused',
+          `silo:${name || '(unnamed)'}`,
+          {
+            siloId: name,
+            code: err.code,
+            reason: err.message,
+          },
         );
       }
       throw err;
@@ -138,6 +158,10 @@ export class EnrolmentService {
     this.guard.invalidate(siloName);
     this.sessions.close(siloName);
     this.log.warn({ audit: true, siloName, by: requestedBy, reason }, 'silo revoked');
+    await this.audit.record(`user:${requestedBy || 'unknown'}`, 'silo.revoked', `silo:${siloName}`, {
+      siloId: siloName,
+      reason,
+    });
     return this.info(row);
   }
 

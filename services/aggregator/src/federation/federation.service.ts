@@ -26,6 +26,7 @@ import { modelLayout } from '@cohort/model';
 import { IdentityError, verifyDecision, verifyUpdate } from '@cohort/identity';
 import { SEALING_SCHEME, sealedLength } from '@cohort/sealing';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import { AuditTrail } from '../audit/audit-trail.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { JobRepository } from '../jobs/job.repository.js';
 import { ActiveRounds } from '../rounds/active-rounds.service.js';
@@ -58,6 +59,7 @@ export class FederationService {
     private readonly enclave: EnclaveHost,
     @Inject(TRUST) private readonly trust: AggregatorTrust,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: AuditTrail,
   ) {}
 
   enroll(request: EnrollRequest): Promise<EnrollResponse> {
@@ -83,6 +85,14 @@ export class FederationService {
       },
       'enclave attestation issued to a silo',
     );
+    await this.audit.record('aggregator', 'attestation.issued', `silo:${request.siloId}`, {
+      siloId: request.siloId,
+      jobId: request.jobId,
+      round: request.round,
+      component: 'enclave',
+      measurement: d.measurement,
+      verifier: d.verifier,
+    });
     return {
       token,
       hpkePublicKey: d.hpkePublicKey,
@@ -120,6 +130,12 @@ export class FederationService {
         { audit: true, siloId, jobId: job.id, reason: (err as Error).message },
         'decision signature refused',
       );
+      await this.audit.recordRefusal(`silo:${siloId}`, 'auth.refused', `job:${job.id}`, {
+        jobId: job.id,
+        siloId,
+        code: AggregatorErrorCode.DECISION_SIGNATURE_INVALID,
+        reason: (err as Error).message,
+      });
       throw new AggregatorException(
         AggregatorErrorCode.DECISION_SIGNATURE_INVALID,
         `the decision on job ${job.id} is not signed by silo ${siloId}'s enrolled key: ${(err as Error).message}`,
@@ -130,6 +146,16 @@ export class FederationService {
     this.log.info(
       { audit: true, jobId: job.id, siloId, accept: request.accept, reason: request.reason },
       'silo decided on a job',
+    );
+    await this.audit.record(
+      `silo:${siloId}`,
+      request.accept ? 'job.accepted' : 'job.declined',
+      `job:${job.id}`,
+      {
+        jobId: job.id,
+        siloId,
+        reason: request.reason,
+      },
     );
     this.runner.recordDecision(job.id, siloId, request.accept, request.reason);
   }
@@ -145,6 +171,12 @@ export class FederationService {
       reason: `declined by the silo: ${reason}`,
     });
     this.log.warn({ audit: true, jobId, round, siloId, reason }, 'silo declined the round');
+    await this.audit.record(`silo:${siloId}`, 'round.declined', `job:${jobId}`, {
+      jobId,
+      round,
+      siloId,
+      reason,
+    });
   }
 
   /**
@@ -343,6 +375,7 @@ export class FederationService {
       siloId: header.siloId,
       exampleCount: header.exampleCount,
       trainMs: header.trainMs,
+      updateDigest: digest.toString('hex'),
     });
     return {
       jobId: header.jobId,
@@ -370,6 +403,18 @@ export class FederationService {
         reason: failure.message,
       },
       'update rejected',
+    );
+    const who = header?.siloId || peerCommonName(call) || '(unknown)';
+    await this.audit.recordRefusal(
+      `silo:${who}`,
+      'update.rejected',
+      header?.jobId ? `job:${header.jobId}` : `silo:${who}`,
+      {
+        ...(header?.jobId ? { jobId: header.jobId, round: header.round } : {}),
+        siloId: who,
+        code: failure.code,
+        reason: failure.message,
+      },
     );
     if (!header) return;
     const active = this.activeRounds.all().find((r) => r.jobId === header.jobId && r.round === header.round);

@@ -1,8 +1,17 @@
 import { Controller } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
-import { defer, from, mergeMap, type Observable } from 'rxjs';
+import { defer, from, map, mergeMap, type Observable } from 'rxjs';
+import { AuditService } from '../audit/audit.service.js';
 import {
   JobsServiceControllerMethods,
+  type AuditEntry,
+  type AuditVerification,
+  type ExportAuditChunk,
+  type ExportAuditRequest,
+  type ListAuditRequest,
+  type ListAuditResponse,
+  type RecordAuditRequest,
+  type VerifyAuditRequest,
   type CancelJobRequest,
   type DownloadModelRequest,
   type GetJobRequest,
@@ -32,6 +41,7 @@ export class JobsController implements JobsServiceController {
   constructor(
     private readonly jobs: JobsService,
     private readonly gateway: GatewayGuard,
+    private readonly audit: AuditService,
   ) {}
 
   submitJob(request: SubmitJobRequest, _m?: Metadata, call?: CallLike): Promise<Job> {
@@ -70,5 +80,24 @@ export class JobsController implements JobsServiceController {
 
   revokeSilo(request: RevokeSiloRequest, _m?: Metadata, call?: CallLike): Promise<SiloInfo> {
     return this.gateway.run(call, () => this.jobs.revokeSilo(request));
+  }
+
+  listAudit(request: ListAuditRequest, _m?: Metadata, call?: CallLike): Promise<ListAuditResponse> {
+    return this.gateway.run(call, () => this.audit.list(request));
+  }
+
+  exportAudit(request: ExportAuditRequest, _m?: Metadata, call?: CallLike): Observable<ExportAuditChunk> {
+    return from(this.gateway.run(call, () => Promise.resolve(this.audit.export(request)))).pipe(
+      mergeMap((lines) => from(lines)),
+      map((line) => ({ data: Buffer.from(line, 'utf8') })),
+    );
+  }
+
+  verifyAudit(_request: VerifyAuditRequest, _m?: Metadata, call?: CallLike): Promise<AuditVerification> {
+    return this.gateway.run(call, () => this.audit.verify());
+  }
+
+  recordAudit(request: RecordAuditRequest, _m?: Metadata, call?: CallLike): Promise<AuditEntry> {
+    return this.gateway.run(call, () => this.audit.record(request));
   }
 }

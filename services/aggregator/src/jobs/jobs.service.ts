@@ -21,6 +21,7 @@ import type {
 } from '@cohort/protocol';
 import { checkJobAgainstFederation, parseJobSpec } from '@cohort/jobs';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import { AuditTrail } from '../audit/audit-trail.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { modelChunks } from '../federation/federation.service.js';
 import { EnrolmentService } from '../federation/enrolment.service.js';
@@ -48,6 +49,7 @@ export class JobsService {
     private readonly events: JobEvents,
     private readonly enrolment: EnrolmentService,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The aggregator re-validates what the gateway validated: it is the one that acts on the spec. */
@@ -74,6 +76,21 @@ export class JobsService {
     const submittedBy = request.submittedBy || 'anonymous';
     const row = await this.jobs.insert(randomUUID(), parsed.spec, submittedBy);
     this.log.info({ jobId: row.id, submittedBy, name: parsed.spec.name }, 'job submitted');
+    await this.audit.record(`user:${submittedBy}`, 'job.submitted', `job:${row.id}`, {
+      jobId: row.id,
+      name: parsed.spec.name,
+      datasetId: parsed.spec.dataset?.id ?? '',
+      rounds: parsed.spec.rounds,
+      rule: parsed.spec.aggregation?.rule ?? 'fedavg',
+      privacy: parsed.spec.privacy?.enabled
+        ? {
+            epsilon: parsed.spec.privacy.targetEpsilon,
+            delta: parsed.spec.privacy.delta,
+            level: parsed.spec.privacy.level,
+            mode: parsed.spec.privacy.mode,
+          }
+        : 'none',
+    });
     this.runner.start(row.id);
     return this.view(row);
   }
@@ -113,6 +130,10 @@ export class JobsService {
     this.runner.notifyCancelled(job.id, participants, reason);
     this.events.emit({ jobId: job.id, type: 'status', message: 'cancelled' });
     this.log.info({ jobId: job.id, by: request.requestedBy }, 'job cancelled');
+    await this.audit.record(`user:${request.requestedBy || 'unknown'}`, 'job.cancelled', `job:${job.id}`, {
+      jobId: job.id,
+      reason,
+    });
     return this.view(await this.require(job.id));
   }
 
@@ -157,6 +178,11 @@ export class JobsService {
     if (!model)
       throw new AggregatorException(AggregatorErrorCode.INTERNAL, `job ${job.id} lost its final model`);
     this.log.info({ jobId: job.id, by: request.requestedBy }, 'model downloaded');
+    await this.audit.record(`user:${request.requestedBy || 'unknown'}`, 'model.downloaded', `job:${job.id}`, {
+      jobId: job.id,
+      round: finalRound,
+      modelSha256: Buffer.from(model.sha256).toString('hex'),
+    });
     return modelChunks(
       job.id,
       finalRound,

@@ -22,7 +22,7 @@ describe('ActiveRound', () => {
     round.inFlight.add('a');
     expect(codeOf(() => round.admit('a', nonceA))).toBe('UPDATE_DUPLICATE');
     round.inFlight.delete('a');
-    round.markAccepted({ siloId: 'a', exampleCount: 10, trainMs: 5 });
+    round.markAccepted({ siloId: 'a', exampleCount: 10, trainMs: 5, updateDigest: 'ab' });
     expect(codeOf(() => round.admit('a', nonceA))).toBe('UPDATE_DUPLICATE');
     round.phase = 'evaluating';
     expect(codeOf(() => round.admit('b', round.nonces.get('b')!))).toBe('UPDATE_WRONG_ROUND');
@@ -30,17 +30,17 @@ describe('ActiveRound', () => {
 
   it('completes training when every participant still expected has delivered', () => {
     const round = new ActiveRound('job', 1, 11, ['a', 'b', 'c']);
-    round.markAccepted({ siloId: 'a', exampleCount: 1, trainMs: 1 });
+    round.markAccepted({ siloId: 'a', exampleCount: 1, trainMs: 1, updateDigest: 'ab' });
     expect(round.trainingComplete).toBe(false);
     round.drop('b');
-    round.markAccepted({ siloId: 'c', exampleCount: 1, trainMs: 1 });
+    round.markAccepted({ siloId: 'c', exampleCount: 1, trainMs: 1, updateDigest: 'ab' });
     expect(round.trainingComplete).toBe(true);
   });
 
   it('takes metrics only from silos whose update counted, and only while evaluating', () => {
     const round = new ActiveRound('job', 1, 11, ['a', 'b']);
     const m = { loss: 0.5, accuracy: 0.8, examples: 10, positiveHistogram: [], negativeHistogram: [] };
-    round.markAccepted({ siloId: 'a', exampleCount: 1, trainMs: 1 });
+    round.markAccepted({ siloId: 'a', exampleCount: 1, trainMs: 1, updateDigest: 'ab' });
     expect(codeOf(() => round.recordMetrics('a', m))).toBe('METRICS_INVALID');
     round.phase = 'evaluating';
     expect(codeOf(() => round.recordMetrics('b', m))).toBe('METRICS_INVALID');
@@ -52,7 +52,10 @@ describe('ActiveRound', () => {
   it('wakes a waiter as soon as the condition holds, long before its deadline', async () => {
     const round = new ActiveRound('job', 1, 11, ['a']);
     const started = Date.now();
-    setTimeout(() => round.markAccepted({ siloId: 'a', exampleCount: 1, trainMs: 1 }), 20);
+    setTimeout(
+      () => round.markAccepted({ siloId: 'a', exampleCount: 1, trainMs: 1, updateDigest: 'ab' }),
+      20,
+    );
     await round.waitUntil(() => round.trainingComplete, Date.now() + 10_000, new AbortController().signal);
     expect(round.trainingComplete).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);

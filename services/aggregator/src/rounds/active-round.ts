@@ -8,6 +8,8 @@ export interface AcceptedUpdate {
   siloId: string;
   exampleCount: number;
   trainMs: number;
+  /** Hex SHA-256 of the sealed update as received: what the silo's own log records as sent. */
+  updateDigest: string;
 }
 
 /**

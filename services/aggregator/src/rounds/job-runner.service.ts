@@ -21,6 +21,7 @@ import {
   type ServerOptimizerState,
 } from '@cohort/aggregation';
 import { combineMetrics } from '@cohort/evaluation';
+import { AuditTrail } from '../audit/audit-trail.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { SiloSessions } from '../federation/silo-sessions.service.js';
 import { JobEvents } from '../jobs/job-events.service.js';
@@ -100,6 +101,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly events: JobEvents,
     private readonly enclave: EnclaveHost,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Jobs interrupted by a restart resume from their last completed round. */
@@ -202,6 +204,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         this.notifySilos(jobId, participants, TaskKind.TASK_KIND_FINISHED, 'completed');
         this.events.emit({ jobId, type: 'status', message: 'completed' });
         this.log.info({ jobId, rounds: spec.rounds }, 'job completed');
+        await this.audit.record('aggregator', 'job.completed', `job:${jobId}`, { jobId });
+        await this.audit.checkpoint();
       }
     } catch (err) {
       if (abort.aborted) return;
@@ -216,6 +220,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         );
         this.events.emit({ jobId, type: 'status', message: `failed: ${reason}` });
         this.log.warn({ jobId, reason }, 'job failed');
+        await this.audit.recordRefusal('aggregator', 'job.failed', `job:${jobId}`, { jobId, reason });
+        await this.audit
+          .checkpoint()
+          .catch((e: unknown) => this.log.error({ err: e }, 'audit checkpoint failed'));
       }
     }
   }
@@ -350,6 +358,30 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       };
       const released = await this.enclave.release(jobId, round);
       this.reportOutliers(jobId, round, released.scores);
+      // One group commit for the round's evidence: whose update went in (by the digest the silo logged as sent).
+      const audited = Promise.all([
+        ...[...active.accepted.values()].map((a) =>
+          this.audit.record(`silo:${a.siloId}`, 'update.accepted', `job:${jobId}`, {
+            jobId,
+            round,
+            siloId: a.siloId,
+            updateDigest: a.updateDigest,
+            exampleCount: a.exampleCount,
+          }),
+        ),
+        ...released.scores
+          .filter((s) => s.flagged)
+          .map((s) =>
+            this.audit.record('aggregator', 'outlier.flagged', `job:${jobId}`, {
+              jobId,
+              round,
+              siloId: s.siloId,
+              distance: s.distance,
+              cosine: s.cosine,
+              norm: s.norm,
+            }),
+          ),
+      ]);
       const next = applyServerOptimizer(
         optimizer.kind as ServerOptimizerKind,
         optimizer,
@@ -373,6 +405,27 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       }
       const bytes = packFloat32(next.weights);
       const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
+      await audited;
+      await Promise.all([
+        this.audit.record('aggregator', 'aggregate.released', `job:${jobId}`, {
+          jobId,
+          round,
+          updates: active.accepted.size,
+          rule: spec.aggregation?.rule ?? 'fedavg',
+          modelSha256: model.sha256.toString('hex'),
+        }),
+        ...(dp && epsilonSpent !== undefined
+          ? [
+              this.audit.record('aggregator', 'privacy.spent', `job:${jobId}`, {
+                jobId,
+                round,
+                epsilonCumulative: epsilonSpent,
+                delta: dp.privacy.spec.delta,
+                noiseMultiplier: dp.privacy.spec.noiseMultiplier,
+              }),
+            ]
+          : []),
+      ]);
       const recording = this.rounds.recordAggregate(
         jobId,
         round,
@@ -423,6 +476,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         { jobId, round, updates: active.accepted.size, trainedMs, totalMs: Date.now() - started },
         'round completed',
       );
+      await this.audit.checkpoint();
       return { model, state: next.state };
     } finally {
       this.sessions.events.off('disconnected', onDisconnect);

@@ -7,6 +7,7 @@ import {
   type VerifiedAttestation,
 } from '@cohort/attestation';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import { AuditTrail } from '../audit/audit-trail.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { TRUST, type AggregatorTrust } from './trust.provider.js';
 
@@ -19,6 +20,7 @@ export class AgentAttestation {
   constructor(
     @Inject(TRUST) private readonly trust: AggregatorTrust,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: AuditTrail,
   ) {}
 
   async verify(siloId: string, token: string, identityKeyRaw: Uint8Array): Promise<VerifiedAttestation> {
@@ -41,6 +43,13 @@ export class AgentAttestation {
         },
         'silo agent attestation verified',
       );
+      await this.audit.record(`silo:${siloId}`, 'attestation.verified', `silo:${siloId}`, {
+        siloId,
+        component: 'silo-agent',
+        verifier: verified.verifier,
+        measurement: verified.measurement,
+        insecureDev: verified.insecureDev,
+      });
       return verified;
     } catch (err: unknown) {
       const code = err instanceof AttestationError ? err.code : 'ATTESTATION_MALFORMED';
@@ -48,6 +57,12 @@ export class AgentAttestation {
         { audit: true, siloId, code, reason: (err as Error).message },
         'silo agent attestation refused',
       );
+      await this.audit.recordRefusal(`silo:${siloId}`, 'attestation.refused', `silo:${siloId}`, {
+        siloId,
+        component: 'silo-agent',
+        code,
+        reason: (err as Error).message,
+      });
       throw new AggregatorException(
         AggregatorErrorCode.ATTESTATION_REFUSED,
         `the silo agent's attestation was refused (${code}): ${(err as Error).message}`,

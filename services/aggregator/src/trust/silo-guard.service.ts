@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { publicKeyFromRaw } from '@cohort/identity';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
+import { AuditTrail } from '../audit/audit-trail.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { AggregatorConfig } from '../config.js';
 import { SiloRepository, type SiloRow } from '../federation/silo.repository.js';
@@ -30,6 +31,7 @@ export class SiloGuard {
     private readonly silos: SiloRepository,
     private readonly config: AggregatorConfig,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Drops the cached record: the next message re-reads the silo's status (revocation). */
@@ -39,12 +41,19 @@ export class SiloGuard {
 
   /** Every message is checked: name, certificate, enrolment and status, with the record cached only briefly. */
   async require(siloId: string, call: CallLike, action: string): Promise<TrustedSilo> {
-    const refuse = (code: AggregatorErrorCode, message: string): AggregatorException => {
+    const refuse = async (code: AggregatorErrorCode, message: string): Promise<AggregatorException> => {
       this.log.warn({ audit: true, siloId, action, code, reason: message }, 'silo refused');
+      const who = `silo:${siloId.slice(0, 100) || '(none)'}`;
+      await this.audit.recordRefusal(who, 'auth.refused', who, {
+        siloId: siloId.slice(0, 100),
+        action,
+        code,
+        reason: message,
+      });
       return new AggregatorException(code, message);
     };
     if (!SILO_NAME_PATTERN.test(siloId)) {
-      throw refuse(
+      throw await refuse(
         AggregatorErrorCode.SILO_NAME_INVALID,
         `silo id ${JSON.stringify(siloId)} is not a valid silo name`,
       );
@@ -52,7 +61,7 @@ export class SiloGuard {
     if (this.config.tls) {
       const cn = peerCommonName(call);
       if (cn !== siloId) {
-        throw refuse(
+        throw await refuse(
           AggregatorErrorCode.SILO_CERT_MISMATCH,
           cn
             ? `the client certificate is for "${cn}", not for silo "${siloId}"`
@@ -62,10 +71,10 @@ export class SiloGuard {
     }
     const silo = await this.record(siloId);
     if (!silo || silo.status === 'invited' || !silo.publicKey || !silo.keyFingerprint) {
-      throw refuse(AggregatorErrorCode.SILO_NOT_ENROLLED, `silo "${siloId}" is not enrolled`);
+      throw await refuse(AggregatorErrorCode.SILO_NOT_ENROLLED, `silo "${siloId}" is not enrolled`);
     }
     if (silo.status === 'revoked')
-      throw refuse(AggregatorErrorCode.SILO_REVOKED, `silo "${siloId}" has been revoked`);
+      throw await refuse(AggregatorErrorCode.SILO_REVOKED, `silo "${siloId}" has been revoked`);
     let key = this.keys.get(silo.keyFingerprint);
     if (!key) {
       key = publicKeyFromRaw(silo.publicKey);

@@ -3,7 +3,12 @@ import type { ClientGrpc } from '@nestjs/microservices';
 import {
   JOBS_SERVICE_NAME,
   type CancelJobRequest,
+  type AuditVerification,
   type DownloadModelRequest,
+  type ExportAuditChunk,
+  type ExportAuditRequest,
+  type ListAuditRequest,
+  type ListAuditResponse,
   type InviteSiloRequest,
   type Job,
   type JobsServiceClient,
@@ -85,6 +90,26 @@ export class JobsClient implements OnModuleInit {
       action: `revoke silo ${request.siloName}`,
       notFound: siloUnknown(request.siloName),
     });
+  }
+
+  listAudit(request: ListAuditRequest): Promise<ListAuditResponse> {
+    return this.unary(this.jobs.listAudit(request), { action: 'list the audit trail' });
+  }
+
+  verifyAudit(requestedBy: string): Promise<AuditVerification> {
+    return this.unary(this.jobs.verifyAudit({ requestedBy }), { action: 'verify the audit trail' });
+  }
+
+  /** The export as the aggregator streams it (JSON Lines or CSV text in chunks). */
+  exportAudit(request: ExportAuditRequest): Observable<ExportAuditChunk> {
+    const context: CallContext = {
+      action: 'export the audit trail',
+      timeoutMs: this.config.downloadIdleTimeoutMs,
+    };
+    return this.jobs.exportAudit(request).pipe(
+      timeout({ each: context.timeoutMs }),
+      catchError((err: unknown) => throwError(() => fromAggregatorError(err, context))),
+    );
   }
 
   /** The model as the aggregator streams it; a silence longer than the idle timeout ends it with a 504. */

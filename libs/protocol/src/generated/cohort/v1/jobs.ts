@@ -14,6 +14,82 @@ export const protobufPackage = "cohort.v1";
 
 export const protobufFileName = "cohort/v1/jobs.proto";
 
+export interface AuditFilter {
+  jobId: string;
+  siloId: string;
+  actor: string;
+  actions: string[];
+  subject: string;
+  /** 0 = unbounded. */
+  sinceUnixMs: number;
+  untilUnixMs: number;
+}
+
+export interface AuditEntry {
+  seq: number;
+  /** ISO-8601 UTC with milliseconds, exactly as hashed. */
+  time: string;
+  actor: string;
+  action: string;
+  subject: string;
+  /** Canonical JSON of the details object, exactly as hashed. */
+  detailsJson: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ListAuditRequest {
+  filter: AuditFilter | undefined;
+  afterSeq: number;
+  limit: number;
+  requestedBy: string;
+}
+
+export interface ListAuditResponse {
+  entries: AuditEntry[];
+  /** The seq to pass as after_seq for the next page; 0 when this was the last. */
+  nextAfterSeq: number;
+  total: number;
+}
+
+export interface ExportAuditRequest {
+  filter:
+    | AuditFilter
+    | undefined;
+  /** "jsonl" | "csv". */
+  format: string;
+  requestedBy: string;
+}
+
+export interface ExportAuditChunk {
+  data: Uint8Array;
+}
+
+export interface VerifyAuditRequest {
+  requestedBy: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  /** 0 when ok. */
+  firstBrokenSeq: number;
+  faultCode: string;
+  message: string;
+  /** Entries after the last checkpoint (chained, not yet signed). */
+  uncheckpointedTail: number;
+  /** Fingerprint of the key that signed the checkpoints. */
+  signers: string[];
+}
+
+export interface RecordAuditRequest {
+  actor: string;
+  action: string;
+  subject: string;
+  detailsJson: string;
+}
+
 export interface InviteSiloRequest {
   siloName: string;
   ttlSeconds: number;
@@ -180,6 +256,21 @@ export interface JobsServiceClient {
   inviteSilo(request: InviteSiloRequest): Observable<SiloInvitation>;
 
   revokeSilo(request: RevokeSiloRequest): Observable<SiloInfo>;
+
+  /**
+   * Compliance: the hash-chained audit trail, a page at a time, as an export with its signed checkpoints, and
+   * verified in place.
+   */
+
+  listAudit(request: ListAuditRequest): Observable<ListAuditResponse>;
+
+  exportAudit(request: ExportAuditRequest): Observable<ExportAuditChunk>;
+
+  verifyAudit(request: VerifyAuditRequest): Observable<AuditVerification>;
+
+  /** Events only the gateway sees (a refused sign-in), written to the same trail. */
+
+  recordAudit(request: RecordAuditRequest): Observable<AuditEntry>;
 }
 
 /** The aggregator serves it; the gateway dials it on behalf of researchers and compliance staff. */
@@ -204,6 +295,23 @@ export interface JobsServiceController {
   inviteSilo(request: InviteSiloRequest): Promise<SiloInvitation> | Observable<SiloInvitation> | SiloInvitation;
 
   revokeSilo(request: RevokeSiloRequest): Promise<SiloInfo> | Observable<SiloInfo> | SiloInfo;
+
+  /**
+   * Compliance: the hash-chained audit trail, a page at a time, as an export with its signed checkpoints, and
+   * verified in place.
+   */
+
+  listAudit(request: ListAuditRequest): Promise<ListAuditResponse> | Observable<ListAuditResponse> | ListAuditResponse;
+
+  exportAudit(request: ExportAuditRequest): Observable<ExportAuditChunk>;
+
+  verifyAudit(
+    request: VerifyAuditRequest,
+  ): Promise<AuditVerification> | Observable<AuditVerification> | AuditVerification;
+
+  /** Events only the gateway sees (a refused sign-in), written to the same trail. */
+
+  recordAudit(request: RecordAuditRequest): Promise<AuditEntry> | Observable<AuditEntry> | AuditEntry;
 }
 
 export function JobsServiceControllerMethods() {
@@ -218,6 +326,10 @@ export function JobsServiceControllerMethods() {
       "listSilos",
       "inviteSilo",
       "revokeSilo",
+      "listAudit",
+      "exportAudit",
+      "verifyAudit",
+      "recordAudit",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
