@@ -51,3 +51,12 @@ export {
   type AuditVerification,
   type VerifyAuditOptions,
 } from './verify.js';
+export {
+  exportCsv,
+  exportJsonLines,
+  readAuditExport,
+  verifyAuditExport,
+  type AuditExport,
+  type ExportOptions,
+} from './export.js';
+export { CSV_COLUMNS } from './csv.js';
