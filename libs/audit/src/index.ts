@@ -60,3 +60,13 @@ export {
   type ExportOptions,
 } from './export.js';
 export { CSV_COLUMNS } from './csv.js';
+export {
+  crossCheck,
+  type CrossCheckMatch,
+  type CrossCheckMismatch,
+  type CrossCheckOneSided,
+  type CrossCheckResult,
+  type UpdateAcceptedDetails,
+  type UpdateRejectedDetails,
+  type UpdateSentDetails,
+} from './cross-check.js';
