@@ -1,10 +1,10 @@
 import { Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import type { Database } from '@cohort/storage';
 import type { Logger } from 'pino';
-import { PostgresAuditStore } from '@cohort/audit';
+import { PostgresAuditStore, type AuditLog } from '@cohort/audit';
 import { AUDIT_PUBLIC_KEYS, AUDIT_STORE, AuditService } from './audit/audit.service.js';
 import { AUDIT_LOG, AuditTrail } from './audit/audit-trail.service.js';
-import type { AggregatorAuditWriter } from './audit/audit-writer.js';
+import type { AggregatorAuditLog } from './audit/audit-writer.js';
 import { AggregatorConfig } from './config.js';
 import { LOGGER } from './common/logger.provider.js';
 import { DATABASE } from './database/database.providers.js';
@@ -33,7 +33,7 @@ export class AggregatorModule implements OnApplicationShutdown {
     @Inject(DATABASE) private readonly db: Database,
     private readonly sessions: SiloSessions,
     private readonly enclave: EnclaveHost,
-    @Inject(AUDIT_LOG) private readonly audit: AggregatorAuditWriter,
+    @Inject(AUDIT_LOG) private readonly audit: AuditLog,
   ) {}
 
   /** The database is opened (and migrated) before the module, so no provider ever sees a half-ready schema. */
@@ -43,7 +43,7 @@ export class AggregatorModule implements OnApplicationShutdown {
     log: Logger,
     trust: AggregatorTrust,
     enclave: EnclaveHost,
-    audit: AggregatorAuditWriter,
+    audit: AggregatorAuditLog,
   ): DynamicModule {
     return {
       module: AggregatorModule,
@@ -54,7 +54,7 @@ export class AggregatorModule implements OnApplicationShutdown {
         { provide: LOGGER, useValue: log },
         { provide: TRUST, useValue: trust },
         { provide: EnclaveHost, useValue: enclave },
-        { provide: AUDIT_LOG, useValue: audit },
+        { provide: AUDIT_LOG, useValue: audit.log },
         { provide: AUDIT_STORE, useValue: new PostgresAuditStore(db) },
         { provide: AUDIT_PUBLIC_KEYS, useValue: [audit.publicKey] },
         AuditTrail,

@@ -9,7 +9,7 @@ import { AggregatorModule } from './app.module.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
 import { openAggregatorDatabase } from './database/database.providers.js';
 import { PostgresAuditStore } from '@cohort/audit';
-import { openAuditWriter } from './audit/audit-writer.js';
+import { openAggregatorAuditLog } from './audit/audit-writer.js';
 import { EnclaveClient } from './enclave/enclave.client.js';
 import { EnclaveHost } from './enclave/enclave-host.service.js';
 import { loadAggregatorTrust } from './trust/trust.provider.js';
@@ -46,7 +46,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Runni
   const log = createLogger('aggregator', config.logLevel);
   const trust = await loadAggregatorTrust(config.trustFile, config.tls?.caFile);
   const db = await openAggregatorDatabase(config);
-  const audit = await openAuditWriter(new PostgresAuditStore(db), config.auditKeyDir, log);
+  const audit = await openAggregatorAuditLog(new PostgresAuditStore(db), config.auditKeyDir, log);
   const enclave = new EnclaveHost(await EnclaveClient.start({ authorityDir: config.authorityDir, log }));
   try {
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(

@@ -3,6 +3,7 @@ import type { FederationServiceClient } from '@cohort/protocol';
 import type { SiloIdentity } from '@cohort/identity';
 import type { Logger } from 'pino';
 import { ApprovalsService } from './approvals.service.js';
+import { LocalAudit } from './audit/local-audit.service.js';
 import { SiloConfig } from './config.js';
 import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
@@ -42,6 +43,7 @@ export class SiloAgentModule {
         EnclaveTrust,
         TaskHandler,
         SessionService,
+        LocalAudit,
       ],
     };
   }

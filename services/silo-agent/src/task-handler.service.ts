@@ -27,6 +27,7 @@ import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
 import { LOGGER } from './logger.provider.js';
 import { PolicyService } from './policy.service.js';
+import { LocalAudit } from './audit/local-audit.service.js';
 import { ApprovalsService } from './approvals.service.js';
 import { SILO_IDENTITY } from './identity.provider.js';
 import { EnclaveRefused, EnclaveTrust, type TrustedEnclave } from './trust/enclave-trust.service.js';
@@ -54,6 +55,7 @@ export class TaskHandler {
     private readonly enclave: EnclaveTrust,
     private readonly approvals: ApprovalsService,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: LocalAudit,
   ) {}
 
   enqueue(task: Task): void {
@@ -86,6 +88,12 @@ export class TaskHandler {
         // What the job spent stays on the ledger; the rest of its reservation is released.
         await (await this.ledger()).finish(task.jobId);
         this.log.info({ audit: true, jobId: task.jobId, outcome: task.reason }, 'job finished');
+        await this.audit.record(
+          task.reason === 'completed' ? 'job.completed' : 'job.failed',
+          `job:${task.jobId}`,
+          { jobId: task.jobId, outcome: task.reason },
+        );
+        await this.audit.checkpoint();
         return;
       case TaskKind.TASK_KIND_CANCEL:
         this.cancelled.add(task.jobId);
@@ -160,6 +168,13 @@ export class TaskHandler {
     // DP: the expected batch size needs the silo's size; rounded to 10 and treated as public (privacy statement).
     const declaredRecords = accept && job && privacy ? Math.round(job.dataset.train.n / 10) * 10 : 0;
     this.log.info({ audit: true, jobId, accept, reason }, 'decided on a job offer');
+    await this.audit.record(accept ? 'job.accepted' : 'job.declined', `job:${jobId}`, {
+      jobId,
+      siloId: this.config.siloId,
+      reason,
+      ...(job ? { datasetId: job.spec.dataset?.id ?? '', records: job.dataset.train.n } : {}),
+      ...(privacy ? { reservedEpsilon: privacy.targetEpsilon, delta: privacy.delta } : {}),
+    });
     const signature = await signDecision(this.identity, {
       jobId,
       siloId: this.config.siloId,
@@ -239,7 +254,19 @@ export class TaskHandler {
       payloadSha256: digest,
       receivedAtUnixMs: receipt.receivedAtUnixMs,
     });
-    await this.chargePrivacy(job, task);
+    const epsilonCumulative = await this.chargePrivacy(job, task);
+    await this.audit.record('update.sent', `job:${task.jobId}`, {
+      jobId: task.jobId,
+      round: task.round,
+      siloId: this.config.siloId,
+      updateDigest: digest.toString('hex'),
+      bytes: sealed.byteLength,
+      exampleCount: result.exampleCount,
+      enclaveMeasurement: enclave.measurement,
+      receiptSha256: sha256(Buffer.from(receipt.signature)).toString('hex'),
+      ...(epsilonCumulative === undefined ? {} : { epsilonCumulative }),
+    });
+    await this.audit.checkpoint();
     this.log.info(
       {
         audit: true,
@@ -331,9 +358,9 @@ export class TaskHandler {
   }
 
   /** After an update counted: this silo's own account of what the job has spent of its records' privacy. */
-  private async chargePrivacy(job: AcceptedJob, task: Task): Promise<void> {
+  private async chargePrivacy(job: AcceptedJob, task: Task): Promise<number | undefined> {
     const privacy = job.spec.privacy?.enabled ? job.spec.privacy : undefined;
-    if (!privacy || !job.accountant || !task.dp) return;
+    if (!privacy || !job.accountant || !task.dp) return undefined;
     job.accountant.record({ samplingRate: task.dp.samplingRate, noiseMultiplier: task.dp.noiseMultiplier });
     const { epsilon } = job.accountant.spent(privacy.delta);
     await (await this.ledger()).charge(task.jobId, epsilon, job.accountant.totalSteps);
@@ -341,6 +368,13 @@ export class TaskHandler {
       { audit: true, jobId: task.jobId, round: task.round, epsilonSpent: epsilon, delta: privacy.delta },
       'privacy spent',
     );
+    await this.audit.record('privacy.spent', `job:${task.jobId}`, {
+      jobId: task.jobId,
+      round: task.round,
+      epsilonCumulative: epsilon,
+      delta: privacy.delta,
+    });
+    return epsilon;
   }
 
   private ledgerPromise: Promise<PrivacyLedger> | undefined;
@@ -364,6 +398,11 @@ export class TaskHandler {
       { audit: true, jobId: task.jobId, round: task.round, reason },
       'declined the round: nothing was sent',
     );
+    await this.audit.record('round.declined', `job:${task.jobId}`, {
+      jobId: task.jobId,
+      round: task.round,
+      reason,
+    });
   }
 
   private async evaluate(task: Task): Promise<void> {

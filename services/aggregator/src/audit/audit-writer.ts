@@ -1,40 +1,39 @@
-import { createCheckpointSigner, prepareDraft, type AuditCheckpoint, type AuditStore } from '@cohort/audit';
+import { AuditLog, type AuditStore } from '@cohort/audit';
 import { loadOrCreateIdentityKey } from '@cohort/identity';
 import type { KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { AuditWriter } from './audit-trail.service.js';
 
-/** At least this often a checkpoint is signed, besides the one at every round end. */
-export const CHECKPOINT_INTERVAL_MS = 60_000;
+/** The checkpoint key's public half, written beside the private key at every start. */
+export const AUDIT_PUBLIC_KEY_FILE = 'public.pem';
 
-export interface AggregatorAuditWriter extends AuditWriter {
+export interface AggregatorAuditLog {
+  /** Group-committed appends, checkpoints signed with the audit key, one at least every minute. */
+  readonly log: AuditLog;
+  /** Verifies this aggregator's checkpoints. */
   readonly publicKey: KeyObject;
-  checkpoint(): Promise<AuditCheckpoint | null>;
-  /** Stops the timer and signs a last checkpoint over whatever is left. */
-  close(): Promise<void>;
 }
 
-/** The aggregator's writer: entries into the store, checkpoints signed with the audit key, a minute timer. */
-export async function openAuditWriter(
+/** Opens the aggregator's audit log over the store, with the checkpoint key from keyDir (created on first use). */
+export async function openAggregatorAuditLog(
   store: AuditStore,
   keyDir: string,
   log: Logger,
-): Promise<AggregatorAuditWriter> {
+): Promise<AggregatorAuditLog> {
   const key = await loadOrCreateIdentityKey(keyDir);
-  const signer = createCheckpointSigner(key.privateKey);
-  const checkpoint = () => store.checkpoint(signer, new Date().toISOString());
-  const timer = setInterval(() => {
-    checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint failed'));
-  }, CHECKPOINT_INTERVAL_MS);
-  timer.unref();
-  log.info({ signer: signer.kid, keyDir }, 'audit checkpoints are signed with this key');
-  return {
-    publicKey: key.publicKey,
-    append: async (input) => (await store.append([prepareDraft(input)]))[0],
-    checkpoint,
-    close: async () => {
-      clearInterval(timer);
-      await checkpoint();
-    },
-  };
+  // What compliance staff pin to verify checkpoints offline (`cohort audit verify --key`); public, so 0644.
+  await writeFile(
+    join(keyDir, AUDIT_PUBLIC_KEY_FILE),
+    key.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    { mode: 0o644 },
+  );
+  const audit = new AuditLog({
+    store,
+    signingKey: key.privateKey,
+    onError: (err) => log.error({ err }, 'audit checkpoint failed'),
+  });
+  audit.startCheckpointTimer();
+  log.info({ signer: key.fingerprint, keyDir }, 'audit checkpoints are signed with this key');
+  return { log: audit, publicKey: key.publicKey };
 }

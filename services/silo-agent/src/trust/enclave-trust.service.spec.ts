@@ -98,6 +98,13 @@ describe('EnclaveTrust: the silo checks the enclave before sealing anything to i
     const log = { lines: [] as { level: string; fields: any; msg: string }[] } as any;
     for (const level of ['info', 'warn', 'error'])
       log[level] = (fields: any, msg: string) => log.lines.push({ level, fields, msg });
+    const recorded: [string, string, Record<string, unknown>][] = [];
+    const audit = {
+      record: (...entry: [string, string, Record<string, unknown>]) => {
+        recorded.push(entry);
+        return Promise.resolve();
+      },
+    } as any;
     const federation = {
       getEnclaveAttestation: (request: GetEnclaveAttestationRequest) => {
         requests.push(request);
@@ -123,13 +130,21 @@ describe('EnclaveTrust: the silo checks the enclave before sealing anything to i
       },
       federation,
       log,
+      audit,
     );
-    return { trust, requests, log };
+    return { trust, requests, log, audit: recorded };
   }
 
   it('accepts a fresh token for its own nonce that binds the presented keys, and audits it', async () => {
-    const { trust, requests, log } = trustWith({});
+    const { trust, requests, log, audit } = trustWith({});
     const enclave = await trust.verifyFor('job-1', 1);
+    expect(audit).toEqual([
+      [
+        'attestation.verified',
+        'job:job-1',
+        expect.objectContaining({ jobId: 'job-1', round: 1, component: 'enclave', measurement: MEASUREMENT }),
+      ],
+    ]);
     expect(enclave.measurement).toBe(MEASUREMENT);
     expect(Buffer.from(enclave.hpkePublicKey).equals(Buffer.from(hpkePublicKey))).toBe(true);
     expect(requests).toHaveLength(1);

@@ -14,6 +14,7 @@ import { publicKeyFromRaw } from '@cohort/identity';
 import type { FederationServiceClient } from '@cohort/protocol';
 import { SiloConfig } from '../config.js';
 import { FEDERATION_CLIENT } from '../federation-client.js';
+import { LocalAudit } from '../audit/local-audit.service.js';
 import { LOGGER } from '../logger.provider.js';
 
 export const ENCLAVE_POLICY = Symbol('ENCLAVE_POLICY');
@@ -61,6 +62,7 @@ export class EnclaveTrust {
     @Inject(ENCLAVE_POLICY) private readonly trust: EnclavePolicy,
     @Inject(FEDERATION_CLIENT) private readonly federation: FederationServiceClient,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly audit: LocalAudit,
   ) {}
 
   /**
@@ -108,6 +110,14 @@ export class EnclaveTrust {
           ? 'enclave attestation verified (INSECURE DEV authority: not for real patient data)'
           : 'enclave attestation verified',
       );
+      await this.audit.record('attestation.verified', `job:${jobId}`, {
+        jobId,
+        round,
+        component: 'enclave',
+        verifier: verified.verifier,
+        measurement: verified.measurement,
+        insecureDev: verified.insecureDev,
+      });
       return {
         hpkePublicKey: attestation.hpkePublicKey,
         signingKey: publicKeyFromRaw(attestation.signingPublicKey),
@@ -120,6 +130,13 @@ export class EnclaveTrust {
         { audit: true, jobId, round, code, reason: (err as Error).message },
         'enclave attestation refused',
       );
+      await this.audit.record('attestation.refused', `job:${jobId}`, {
+        jobId,
+        round,
+        component: 'enclave',
+        code,
+        reason: (err as Error).message,
+      });
       throw new EnclaveRefused(
         code,
         `the enclave's attestation was refused (${code}): ${(err as Error).message}`,
