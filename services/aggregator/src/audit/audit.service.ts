@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import {
   canonicalJson,
-  readCheckpoints,
-  readEntries,
+  exportCsv,
+  exportJsonLines,
   verifyAuditStore,
   type AuditEntry,
   type AuditFilter,
@@ -28,23 +28,6 @@ export const AUDIT_PUBLIC_KEYS = Symbol('AUDIT_PUBLIC_KEYS');
 const MAX_PAGE = 10_000;
 // What the gateway may write in its own name: events only it sees.
 const GATEWAY_ACTIONS = new Set(['auth.refused', 'audit.exported']);
-
-/** CSV export columns; a checkpoint row carries its remaining fields as JSON in `details`. */
-export const CSV_COLUMNS = [
-  'record_type',
-  'seq',
-  'time',
-  'actor',
-  'action',
-  'subject',
-  'details',
-  'prev_hash',
-  'hash',
-];
-
-function csvRow(values: readonly (string | number)[]): string {
-  return `${values.map((v) => (typeof v === 'number' || !/[",\n\r]/.test(v) ? String(v) : `"${v.replace(/"/g, '""')}"`)).join(',')}\n`;
-}
 
 export function toFilter(f: AuditFilterMessage | undefined): AuditFilter {
   return {
@@ -96,9 +79,8 @@ export class AuditService {
   }
 
   /**
-   * The export, line by line: a header, the matching entries in seq order, then the checkpoints (all of them, so
-   * a full export verifies offline end to end; a filtered one checks each entry's hash and every signature).
-   * Audited under the principal before the first line leaves.
+   * The export, line by line (the audit library's format: header, matching entries, the checkpoints covering
+   * them, footer), audited under the principal before the first line leaves.
    */
   async *export(request: ExportAuditRequest): AsyncGenerator<string> {
     const format = request.format || 'jsonl';
@@ -113,34 +95,7 @@ export class AuditService {
       format,
       filter: JSON.parse(JSON.stringify(filter)) as Record<string, unknown>,
     });
-    const filtered = Object.keys(filter).length > 0;
-    if (format === 'jsonl') {
-      yield `${canonicalJson({ type: 'header', format: 'cohort-audit/1', filtered, filter: JSON.parse(JSON.stringify(filter)) as Record<string, unknown> })}\n`;
-      for await (const e of readEntries(this.store, filter))
-        yield `${canonicalJson({ type: 'entry', ...e })}\n`;
-      for await (const c of readCheckpoints(this.store)) {
-        yield `${canonicalJson({ type: 'checkpoint', ...c })}\n`;
-      }
-      return;
-    }
-    yield `${CSV_COLUMNS.join(',')}\n`;
-    for await (const e of readEntries(this.store, filter)) {
-      yield csvRow([
-        'entry',
-        e.seq,
-        e.time,
-        e.actor,
-        e.action,
-        e.subject,
-        canonicalJson(e.details),
-        e.prevHash,
-        e.hash,
-      ]);
-    }
-    for await (const c of readCheckpoints(this.store)) {
-      const { seq, time, signer, ...rest } = c;
-      yield csvRow(['checkpoint', seq, time, signer, '', '', canonicalJson(rest), '', c.headHash]);
-    }
+    yield* format === 'jsonl' ? exportJsonLines(this.store, filter) : exportCsv(this.store, filter);
   }
 
   async verify(): Promise<AuditVerification> {
