@@ -1,6 +1,42 @@
+import { readEnvironment } from '@cohort/config';
 import type { Job } from '@cohort/protocol';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { AuditPageView, AuditVerificationView } from '../../gateway/src/audit/audit-view.js';
 import type { SiloInvitationView, SiloListView, SiloView } from '../../gateway/src/silos/silo-view.js';
-import { CliError } from './output.js';
+import { badArguments, CliError } from './output.js';
+
+/** The filters of the gateway's /v1/audit and /v1/audit/export; every field optional. */
+export interface AuditQuery {
+  jobId?: string;
+  siloId?: string;
+  actor?: string;
+  subject?: string;
+  /** Any of these actions. */
+  actions?: readonly string[];
+  /** ISO-8601 instants: entries at or after since, strictly before until. */
+  since?: string;
+  until?: string;
+}
+
+export type AuditExportFormat = 'jsonl' | 'csv';
+
+function auditSearch(query: AuditQuery, extra: Record<string, string | number | undefined> = {}): string {
+  const params = new URLSearchParams();
+  const add = (name: string, value: string | number | undefined): void => {
+    if (value !== undefined && value !== '') params.set(name, String(value));
+  };
+  add('jobId', query.jobId);
+  add('siloId', query.siloId);
+  add('actor', query.actor);
+  add('subject', query.subject);
+  add('action', query.actions?.join(','));
+  add('since', query.since);
+  add('until', query.until);
+  for (const [name, value] of Object.entries(extra)) add(name, value);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
 
 /** The CLI's view of Cohort for researchers and site admins: everything goes through the gateway's REST API. */
 export class GatewayClient {
@@ -42,10 +78,34 @@ export class GatewayClient {
     return { modelJson, weights: Buffer.from(await res.arrayBuffer()) };
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
+  /** One page of the audit trail, oldest first. */
+  listAudit(query: AuditQuery, page: { afterSeq?: number; limit?: number } = {}): Promise<AuditPageView> {
+    return this.request<AuditPageView>(
+      'GET',
+      `/v1/audit${auditSearch(query, { afterSeq: page.afterSeq, limit: page.limit })}`,
+    );
+  }
+
+  /**
+   * The export as a byte stream, once the gateway has answered 200. The body is not buffered: an export of
+   * the whole trail can be far larger than memory should hold.
+   */
+  async exportAudit(query: AuditQuery, format: AuditExportFormat): Promise<Readable> {
+    const path = `/v1/audit/export${auditSearch(query, { format })}`;
+    const res = await this.send('GET', path);
+    if (!res.ok) await this.fail('GET', path, res);
+    if (res.body === null) throw new CliError(`GET ${path} returned no body`, 'EXPORT_EMPTY');
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  }
+
+  /** The aggregator's check of its own trail, with its own keys. */
+  verifyAudit(): Promise<AuditVerificationView> {
+    return this.request<AuditVerificationView>('POST', '/v1/audit/verify', {});
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -56,20 +116,51 @@ export class GatewayClient {
         'GATEWAY_UNREACHABLE',
       );
     }
-    const text = await res.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!res.ok) {
-      const error = (
-        parsed as {
-          error?: { code?: string; message?: string; details?: { field: string; message: string }[] };
-        }
-      )?.error;
-      const details = error?.details?.map((d) => `\n  ${d.field}: ${d.message}`).join('') ?? '';
-      throw new CliError(
-        `${method} ${path} failed (HTTP ${res.status}): ${error?.message ?? text}${details}`,
-        error?.code ?? `HTTP_${res.status}`,
-      );
-    }
-    return parsed as T;
   }
+
+  private async fail(method: string, path: string, res: Response): Promise<never> {
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      // A proxy's HTML error page, say: the text itself is the best message there is.
+    }
+    const error = (
+      parsed as
+        | { error?: { code?: string; message?: string; details?: { field: string; message: string }[] } }
+        | undefined
+    )?.error;
+    const details = error?.details?.map((d) => `\n  ${d.field}: ${d.message}`).join('') ?? '';
+    throw new CliError(
+      `${method} ${path} failed (HTTP ${res.status}): ${error?.message ?? text}${details}`,
+      error?.code ?? `HTTP_${res.status}`,
+    );
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    if (!res.ok) await this.fail(method, path, res);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+/** Where `cohort gateway start` listens by default. */
+export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
+
+/** A client for --gateway, else COHORT_GATEWAY_URL, else the default; exit 2 for a URL that is not http(s). */
+export function connectGateway(option: string | undefined): GatewayClient {
+  // The environment is read only when no --gateway is given, so a flag fixes a bad COHORT_GATEWAY_URL too.
+  const raw = option ?? readEnvironment().gatewayUrl ?? DEFAULT_GATEWAY_URL;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw badArguments(`--gateway must be an http(s) URL such as ${DEFAULT_GATEWAY_URL}, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw badArguments(`--gateway must be an http(s) URL such as ${DEFAULT_GATEWAY_URL}, got "${raw}"`);
+  }
+  return new GatewayClient(url.href.replace(/\/+$/, ''));
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.command.js';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
 import { registerInitCommand } from './commands/init.command.js';
@@ -21,6 +22,7 @@ registerSiloAdminCommands(siloCommandOf(program));
 registerSiloApprovalCommands(siloCommandOf(program));
 registerBenchCommand(program);
 registerPrivacyCommand(program);
+registerAuditCommand(program);
 
 const json = process.argv.includes('--json');
 try {

@@ -61,3 +61,16 @@ export function parsePort(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw badArguments(`port must be 0-65535, got "${value}"`);
   return n;
 }
+
+/** Rows as left-aligned columns two spaces apart; the first row is the heading. */
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((r) => r[column].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { readEnvironment } from '@cohort/config';
 import {
   DEFAULT_INVITATION_TTL_SECONDS,
   INVITATION_TTL_RULE,
@@ -8,11 +7,9 @@ import {
   isSiloName,
 } from '../../../gateway/src/silos/silo-rules.js';
 import type { SiloInvitationView, SiloView } from '../../../gateway/src/silos/silo-view.js';
-import { GatewayClient } from '../gateway-client.js';
-import { badArguments, report } from '../output.js';
+import { connectGateway, DEFAULT_GATEWAY_URL } from '../gateway-client.js';
+import { badArguments, formatTable, report } from '../output.js';
 
-/** Where `cohort gateway start` listens by default. */
-const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
 /** Enough of the SHA-256 fingerprint to tell keys apart in a table; the full one is in --json. */
 const FINGERPRINT_PREFIX = 16;
 
@@ -25,21 +22,6 @@ interface GatewayOption {
 export function siloCommandOf(program: Command): Command {
   const silo = program.commands.find((c) => c.name() === 'silo');
   return silo ?? program.command('silo').description("a hospital's silo");
-}
-
-function gatewayClient(option: string | undefined): GatewayClient {
-  // The environment is read only when no --gateway is given, so a flag fixes a bad COHORT_GATEWAY_URL too.
-  const raw = option ?? readEnvironment().gatewayUrl ?? DEFAULT_GATEWAY_URL;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw badArguments(`--gateway must be an http(s) URL such as ${DEFAULT_GATEWAY_URL}, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw badArguments(`--gateway must be an http(s) URL such as ${DEFAULT_GATEWAY_URL}, got "${raw}"`);
-  }
-  return new GatewayClient(url.href.replace(/\/+$/, ''));
 }
 
 function siloName(value: string): string {
@@ -82,18 +64,6 @@ function formatInvitation(invitation: SiloInvitationView, ttlSeconds: number): s
   ].join('\n');
 }
 
-function formatTable(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((r) => r[column].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 export function formatSilos(silos: readonly SiloView[]): string {
   if (silos.length === 0) return 'No silos yet. Invite one with: cohort silo invite <name>';
   return formatTable([
@@ -125,7 +95,7 @@ export function registerSiloAdminCommands(silo: Command): void {
     .option('--gateway <url>', `the gateway (default: COHORT_GATEWAY_URL, else ${DEFAULT_GATEWAY_URL})`)
     .option('--json', 'print one JSON object as the last line of standard output')
     .action(async (name: string, o: GatewayOption & { ttl?: number }) => {
-      const invitation = await gatewayClient(o.gateway).inviteSilo(name, o.ttl);
+      const invitation = await connectGateway(o.gateway).inviteSilo(name, o.ttl);
       report(Boolean(o.json), invitation, () =>
         formatInvitation(invitation, o.ttl ?? DEFAULT_INVITATION_TTL_SECONDS),
       );
@@ -139,7 +109,7 @@ export function registerSiloAdminCommands(silo: Command): void {
     .option('--gateway <url>', `the gateway (default: COHORT_GATEWAY_URL, else ${DEFAULT_GATEWAY_URL})`)
     .option('--json', 'print one JSON object as the last line of standard output')
     .action(async (name: string, o: GatewayOption & { reason?: string }) => {
-      const revoked = await gatewayClient(o.gateway).revokeSilo(name, o.reason);
+      const revoked = await connectGateway(o.gateway).revokeSilo(name, o.reason);
       report(
         Boolean(o.json),
         revoked,
@@ -154,7 +124,7 @@ export function registerSiloAdminCommands(silo: Command): void {
     .option('--gateway <url>', `the gateway (default: COHORT_GATEWAY_URL, else ${DEFAULT_GATEWAY_URL})`)
     .option('--json', 'print one JSON object as the last line of standard output')
     .action(async (o: GatewayOption) => {
-      const listed = await gatewayClient(o.gateway).listSilos();
+      const listed = await connectGateway(o.gateway).listSilos();
       report(Boolean(o.json), listed, () => formatSilos(listed.silos));
     });
 }
