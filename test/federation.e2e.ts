@@ -141,7 +141,9 @@ describe('a federation of four hospitals on PGlite, with a broken and a rogue si
       expect(model.status).toBe(200);
       expect(model.body.format).toBe('layers-model');
       expect(model.body.weightsManifest[0].paths).toEqual(['model.weights.bin']);
-      const bin = await fetch(`${f.gatewayUrl}/v1/jobs/${job.jobId}/model.weights.bin`);
+      const bin = await fetch(`${f.gatewayUrl}/v1/jobs/${job.jobId}/model.weights.bin`, {
+        headers: { authorization: `Bearer ${f.adminToken}` },
+      });
       expect(bin.status).toBe(200);
       expect((await bin.arrayBuffer()).byteLength).toBe(11 * 4);
     } finally {

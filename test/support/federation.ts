@@ -14,6 +14,7 @@ import {
 import { EXAMPLES_DIR } from '../../services/cli/src/demo/run-demo.js';
 import { writeDemoSiloConfig } from '../../services/cli/src/demo/silo-configs.js';
 import type { FederationFiles } from '../../services/cli/src/federation-init.js';
+import { DEFAULT_DEV_ISSUER_URL, DevIssuer } from '@cohort/auth';
 
 export { EXAMPLES_DIR };
 
@@ -27,13 +28,21 @@ export interface Federation {
   database: string;
   /** The aggregator's ready line (its enclave measurement among others). */
   aggregatorReady: Record<string, unknown>;
+  /** An admin's bearer token for the gateway (http() sends it by default). */
+  adminToken: string;
+  /** A token from the federation's development issuer for any subject and roles. */
+  tokenFor(subject: string, roles: string[]): Promise<string>;
   services: ServiceProcess[];
   /** Invites the silo through the gateway and starts it with its join token (it enrols on first start). */
   startSilo(name: string, configPath: string): Promise<ServiceProcess>;
   /** A heart-disease hospital's example configuration, pointed at this federation. */
   hospitalConfig(hospital: string): Promise<string>;
   invite(name: string): Promise<string>;
-  stop(): Promise<void>;
+  /**
+   * Stops every service and deletes `home`, unless keepHome: then the aggregator's folders (pgdata, audit-key)
+   * stay for the test to inspect after the processes released them, and the test deletes home itself.
+   */
+  stop(options?: { keepHome?: boolean }): Promise<void>;
 }
 
 /** A fresh PostgreSQL database on the test server, dropped on close; undefined when no server is configured. */
@@ -75,6 +84,15 @@ export async function startFederation(
     },
   );
   const files = JSON.parse(init.stdout.trim().split('\n').pop() ?? '{}') as FederationFiles;
+  // Signed in as an admin through the federation's development issuer (the key `cohort init` made).
+  const issuer = await DevIssuer.create({
+    issuer: DEFAULT_DEV_ISSUER_URL,
+    keyDir: join(files.dir, 'dev-issuer'),
+  });
+  const tokenFor = (subject: string, roles: string[]): Promise<string> =>
+    issuer.mint({ subject, roles, audience: 'cohort-gateway' });
+  const adminToken = await tokenFor('e2e-admin', ['admin']);
+  defaultToken = adminToken;
   const services: ServiceProcess[] = [];
   const [aggPort, gwPort] = [await freePort(), await freePort()];
   const aggregatorUrl = `127.0.0.1:${aggPort}`;
@@ -123,6 +141,8 @@ export async function startFederation(
     home,
     files,
     aggregatorUrl,
+    adminToken,
+    tokenFor,
     invite,
     hospitalConfig: (hospital) => writeDemoSiloConfig(EXAMPLES_DIR, hospital, files, home),
     gatewayUrl,
@@ -145,23 +165,31 @@ export async function startFederation(
       services.push(s);
       return s;
     },
-    async stop() {
+    async stop(options = {}) {
       const codes = await Promise.all([...services].reverse().map((s) => s.stop()));
       if (codes.some((c) => c !== 0))
         throw new Error(`a service exited uncleanly (${codes.join(', ')}); logs in ${home}`);
-      await rm(home, { recursive: true, force: true });
+      if (!options.keepHome) await rm(home, { recursive: true, force: true });
     },
   };
 }
+
+/** The bearer token http() sends unless told otherwise: the admin token of the last federation started. */
+let defaultToken: string | undefined;
 
 export async function http<T = any>(
   method: string,
   url: string,
   body?: unknown,
+  options: { token?: string | null } = {},
 ): Promise<{ status: number; body: T }> {
+  const token = options.token === undefined ? defaultToken : options.token;
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

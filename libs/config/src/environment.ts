@@ -14,6 +14,7 @@ const environmentSchema = z.object({
   COHORT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   COHORT_AGGREGATOR_URL: optionalString,
   COHORT_GATEWAY_URL: optionalString,
+  COHORT_TOKEN: optionalString,
   COHORT_TF_BACKEND: z.enum(['node', 'wasm', 'cpu']).optional(),
   NO_COLOR: optionalString,
 });
@@ -28,6 +29,8 @@ export interface Environment {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   aggregatorUrl?: string;
   gatewayUrl?: string;
+  /** A bearer token for the gateway, taking the place of `cohort login`'s stored one. */
+  token?: string;
   tfBackend?: 'node' | 'wasm' | 'cpu';
   noColor: boolean;
 }
@@ -57,6 +60,7 @@ export function readEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
     logLevel: e.COHORT_LOG_LEVEL,
     aggregatorUrl: e.COHORT_AGGREGATOR_URL,
     gatewayUrl: e.COHORT_GATEWAY_URL,
+    token: e.COHORT_TOKEN,
     tfBackend: e.COHORT_TF_BACKEND,
     noColor: e.NO_COLOR !== undefined,
   };

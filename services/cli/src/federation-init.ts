@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InsecureDevAuthority } from '@cohort/attestation';
+import { DEFAULT_DEV_ISSUER_URL, DevIssuer } from '@cohort/auth';
 import type { TrustFile } from '@cohort/config';
 import {
   CA_CERT_FILE,
@@ -24,6 +25,8 @@ export interface FederationFiles {
   authorityDir: string;
   trustFile: string;
   caFile: string;
+  /** The development sign-in issuer's key (`cohort dev token`, the gateway's dev mode). */
+  devIssuerDir: string;
   enclaveMeasurement: string;
   agentMeasurement: string;
   createdCa: boolean;
@@ -31,7 +34,7 @@ export interface FederationFiles {
 
 export function federationPaths(
   dir: string,
-): Pick<FederationFiles, 'dir' | 'pkiDir' | 'authorityDir' | 'trustFile' | 'caFile'> {
+): Pick<FederationFiles, 'dir' | 'pkiDir' | 'authorityDir' | 'trustFile' | 'caFile' | 'devIssuerDir'> {
   const root = resolve(dir);
   return {
     dir: root,
@@ -39,6 +42,7 @@ export function federationPaths(
     authorityDir: join(root, 'attestation'),
     trustFile: join(root, 'trust.json'),
     caFile: join(root, 'pki', CA_CERT_FILE),
+    devIssuerDir: join(root, 'dev-issuer'),
   };
 }
 
@@ -67,6 +71,8 @@ export async function initFederation(dir: string, opts: { hosts?: string[] } = {
   await writeTlsFiles(paths.pkiDir, 'gateway', { certPem: gatewayCert, keyPem: request.keyPem });
 
   await InsecureDevAuthority.loadOrCreate(paths.authorityDir);
+  // Created now so the gateway and `cohort dev token` agree on one key from the first start.
+  await DevIssuer.create({ issuer: DEFAULT_DEV_ISSUER_URL, keyDir: paths.devIssuerDir });
   const [enclaveMeasurement, agentMeasurement] = await Promise.all([measureEnclave(), measureAgent()]);
   const verifier = { kind: 'insecure-dev' as const, jwksFile: 'attestation/jwks.json' };
   // insecure-dev verifiers and allowDebug: for development only (see INSECURE_DEV_WARNING); a real federation

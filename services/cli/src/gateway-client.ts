@@ -1,7 +1,10 @@
+import { join } from 'node:path';
+import { loadToken } from '@cohort/auth';
 import { readEnvironment } from '@cohort/config';
 import type { Job } from '@cohort/protocol';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { MeView } from '../../gateway/src/auth/me.controller.js';
 import type { AuditPageView, AuditVerificationView } from '../../gateway/src/audit/audit-view.js';
 import type { SiloInvitationView, SiloListView, SiloView } from '../../gateway/src/silos/silo-view.js';
 import { badArguments, CliError } from './output.js';
@@ -40,7 +43,21 @@ function auditSearch(query: AuditQuery, extra: Record<string, string | number | 
 
 /** The CLI's view of Cohort for researchers and site admins: everything goes through the gateway's REST API. */
 export class GatewayClient {
-  constructor(private readonly baseUrl: string) {}
+  /** `token`: a bearer token, or where to find one when the first request goes out (env, `cohort login`). */
+  constructor(
+    readonly url: string,
+    private readonly token?: string | (() => Promise<string | undefined>),
+  ) {}
+
+  private async bearer(): Promise<Record<string, string>> {
+    const token = typeof this.token === 'function' ? await this.token() : this.token;
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  /** Who the gateway takes the token for (subject, roles, permissions, expiry). */
+  me(): Promise<MeView> {
+    return this.request<MeView>('GET', '/v1/me');
+  }
 
   listSilos(): Promise<SiloListView> {
     return this.request<SiloListView>('GET', '/v1/silos');
@@ -73,7 +90,9 @@ export class GatewayClient {
   /** The released model, as the TensorFlow.js layers-format pair model.json + model.weights.bin. */
   async downloadModel(id: string): Promise<{ modelJson: unknown; weights: Buffer }> {
     const modelJson = await this.request<unknown>('GET', `/v1/jobs/${encodeURIComponent(id)}/model`);
-    const res = await fetch(`${this.baseUrl}/v1/jobs/${encodeURIComponent(id)}/model.weights.bin`);
+    const res = await fetch(`${this.url}/v1/jobs/${encodeURIComponent(id)}/model.weights.bin`, {
+      headers: await this.bearer(),
+    });
     if (!res.ok) throw new CliError(`downloading the weights failed: HTTP ${res.status}`, 'DOWNLOAD_FAILED');
     return { modelJson, weights: Buffer.from(await res.arrayBuffer()) };
   }
@@ -105,14 +124,17 @@ export class GatewayClient {
 
   private async send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      return await fetch(`${this.baseUrl}${path}`, {
+      return await fetch(`${this.url}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(await this.bearer()),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
       throw new CliError(
-        `cannot reach the gateway at ${this.baseUrl}: ${(err as Error).message}`,
+        `cannot reach the gateway at ${this.url}: ${(err as Error).message}`,
         'GATEWAY_UNREACHABLE',
       );
     }
@@ -132,8 +154,13 @@ export class GatewayClient {
         | undefined
     )?.error;
     const details = error?.details?.map((d) => `\n  ${d.field}: ${d.message}`).join('') ?? '';
+    // What to do about it: a person reading "401" wants to know how to sign in.
+    const hint =
+      res.status === 401
+        ? '\n  sign in with `cohort login --token <token>` (a token from your identity provider; in the demo, `cohort dev token --role researcher`) or set COHORT_TOKEN'
+        : '';
     throw new CliError(
-      `${method} ${path} failed (HTTP ${res.status}): ${error?.message ?? text}${details}`,
+      `${method} ${path} failed (HTTP ${res.status}): ${error?.message ?? text}${details}${hint}`,
       error?.code ?? `HTTP_${res.status}`,
     );
   }
@@ -162,5 +189,15 @@ export function connectGateway(option: string | undefined): GatewayClient {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw badArguments(`--gateway must be an http(s) URL such as ${DEFAULT_GATEWAY_URL}, got "${raw}"`);
   }
-  return new GatewayClient(url.href.replace(/\/+$/, ''));
+  return new GatewayClient(url.href.replace(/\/+$/, ''), () => storedToken());
+}
+
+/** Where `cohort login` keeps the token: <COHORT_HOME or .cohort>/token, mode 0600. */
+export function tokenFile(): string {
+  return join(readEnvironment().home ?? '.cohort', 'token');
+}
+
+/** COHORT_TOKEN, else the token `cohort login` stored; undefined when neither (the gateway will answer 401). */
+export async function storedToken(): Promise<string | undefined> {
+  return readEnvironment().token ?? (await loadToken(tokenFile()));
 }

@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.command.js';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
+import { registerDevCommands } from './commands/dev.command.js';
 import { registerInitCommand } from './commands/init.command.js';
+import { registerLoginCommands } from './commands/login.command.js';
 import { registerPrivacyCommand } from './commands/privacy.command.js';
 import { registerServiceCommands } from './commands/services.command.js';
 import { registerSiloAdminCommands, siloCommandOf } from './commands/silo-admin.command.js';
@@ -23,6 +25,8 @@ registerSiloApprovalCommands(siloCommandOf(program));
 registerBenchCommand(program);
 registerPrivacyCommand(program);
 registerAuditCommand(program);
+registerDevCommands(program);
+registerLoginCommands(program);
 
 const json = process.argv.includes('--json');
 try {

@@ -4,7 +4,7 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import type { NextFunction, Request, Response } from 'express';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@cohort/observability';
-import { GatewayConfig, type GatewayLogLevel } from './config.js';
+import { GatewayConfig, type GatewayLogLevel, type GatewayOptions } from './config.js';
 import { PinoNestLogger } from './common/logger.js';
 import { GatewayModule } from './gateway.module.js';
 import {
@@ -28,6 +28,9 @@ export interface StartGatewayOptions {
   requestTimeoutMs?: number;
   downloadIdleTimeoutMs?: number;
   maxModelBytes?: number;
+  /** Sign-in: the development issuer (default, keys in memory unless keyDir) or an OpenID Connect provider. */
+  auth?: GatewayOptions['auth'];
+  rateLimitPerMinute?: number;
 }
 
 export interface RunningGateway {
@@ -68,7 +71,7 @@ export async function startGateway(
   const config = GatewayConfig.from(options);
   const logger = overrides.logger ?? createLogger('gateway', config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(
-    GatewayModule.forRoot({
+    await GatewayModule.forRoot({
       config,
       logger,
       modelArtifacts: overrides.modelArtifacts ?? trainingLibraryConverter,

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ConfigurationError, describeIssues, readEnvironment } from '@cohort/config';
 
 export const DEFAULT_GATEWAY_PORT = 8080;
+/** The `aud` the gateway expects in bearer tokens unless configured otherwise. */
+export const DEFAULT_AUDIENCE = 'cohort-gateway';
 /** Where `cohort aggregator start` listens by default. */
 export const DEFAULT_AGGREGATOR_URL = '127.0.0.1:50051';
 
@@ -56,7 +58,31 @@ const schema = z.strictObject({
   tlsDir: z.string().trim().min(1).optional(),
   /** Plaintext gRPC to the aggregator, for a development machine only; refused unless asked for by name. */
   insecureTransport: z.boolean().default(false),
+  /** Who may call: bearer tokens of an OpenID Connect issuer, or of the built-in development issuer. */
+  auth: z
+    .discriminatedUnion('mode', [
+      z.strictObject({
+        mode: z.literal('dev'),
+        /** The development issuer's key folder (`cohort init` puts it in <federation>/dev-issuer); in memory without. */
+        keyDir: z.string().trim().min(1).optional(),
+        audience: z.string().trim().min(1).default(DEFAULT_AUDIENCE),
+      }),
+      z.strictObject({
+        mode: z.literal('oidc'),
+        issuer: z.url({ protocol: /^https?$/ }),
+        audience: z.string().trim().min(1).default(DEFAULT_AUDIENCE),
+        jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+        roleClaim: z.string().trim().min(1).default('roles'),
+        usernameClaim: z.string().trim().min(1).optional(),
+        clockToleranceSeconds: z.number().int().min(0).max(600).default(60),
+      }),
+    ])
+    .default({ mode: 'dev', audience: DEFAULT_AUDIENCE }),
+  /** Requests per principal (or client address before sign-in) per minute; 0 turns the limit off. */
+  rateLimitPerMinute: z.number().int().min(0).max(1_000_000).default(600),
 });
+
+export type GatewayAuthConfig = z.output<typeof schema>['auth'];
 
 export interface GatewayTls {
   caPem: string;
@@ -78,6 +104,8 @@ export class GatewayConfig {
     readonly logLevel: GatewayLogLevel,
     /** Absent only with insecureTransport. */
     readonly tls: GatewayTls | undefined,
+    readonly auth: GatewayAuthConfig,
+    readonly rateLimitPerMinute: number,
   ) {}
 
   /** Validated once at start: options from the CLI first, then the environment, then defaults. */
@@ -109,6 +137,8 @@ export class GatewayConfig {
       c.maxModelBytes,
       c.logLevel,
       c.tlsDir ? readTls(c.tlsDir) : undefined,
+      c.auth,
+      c.rateLimitPerMinute,
     );
   }
 }

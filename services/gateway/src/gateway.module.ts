@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
+import { AuthModule } from './auth/auth.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { GATEWAY_CONFIG, LOGGER } from './common/tokens.js';
@@ -35,11 +36,12 @@ export interface GatewayDependencies {
 
 @Module({})
 export class GatewayModule {
-  static forRoot(deps: GatewayDependencies): DynamicModule {
+  static async forRoot(deps: GatewayDependencies): Promise<DynamicModule> {
     return {
       module: GatewayModule,
       imports: [
         CoreModule.register(deps.config, deps.logger),
+        await AuthModule.register(deps.config, deps.logger),
         HealthModule,
         AuditModule,
         JobsModule,

@@ -1,4 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DEFAULT_DEV_ISSUER_URL,
+  DevIssuer,
+  ROLE_MATRIX,
+  ROLES,
+  type MintRequest,
+  type Permission,
+} from '@cohort/auth';
 import { status } from '@grpc/grpc-js';
 import {
   WeightsEncoding,
@@ -202,7 +213,10 @@ class FakeAggregator implements JobsServiceController {
     };
   }
 
+  recorded: RecordAuditRequest[] = [];
+
   recordAudit(request: RecordAuditRequest): AuditEntry {
+    this.recorded.push(request);
     return { ...this.auditEntries[0], actor: request.actor, action: request.action };
   }
 }
@@ -214,15 +228,51 @@ const validSpec = {
   rounds: 3,
 };
 
+// The gateway under test runs the development issuer on this key folder; the tests mint with the same key.
+let issuerDir: string;
+let issuer: DevIssuer;
+let defaultToken: string;
+
+/** A token for `subject`; admin unless roles are given, so the principal-passing tests keep every permission. */
+function tokenFor(
+  subject: string,
+  roles: string[] = ['admin'],
+  extra: Partial<MintRequest> = {},
+): Promise<string> {
+  return issuer.mint({ subject, roles, audience: 'cohort-gateway', ...extra });
+}
+
+beforeAll(async () => {
+  issuerDir = await mkdtemp(join(tmpdir(), 'cohort-gateway-issuer-'));
+  issuer = await DevIssuer.create({ issuer: DEFAULT_DEV_ISSUER_URL, keyDir: issuerDir });
+  defaultToken = await tokenFor('researcher');
+});
+
+afterAll(async () => {
+  await rm(issuerDir, { recursive: true, force: true });
+});
+
 async function request(
   gateway: RunningGateway,
   path: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    raw?: string;
+    /** A bearer token; null sends none. Default: an admin token for subject "researcher". */
+    token?: string | null;
+  } = {},
 ): Promise<{ status: number; body: any; headers: Headers; bytes: Buffer }> {
   const hasBody = init.body !== undefined || init.raw !== undefined;
+  const token = init.token === undefined ? defaultToken : init.token;
   const response = await fetch(`${gateway.url}${path}`, {
     method: init.method ?? (hasBody ? 'POST' : 'GET'),
-    headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...init.headers,
+    },
     body: init.raw ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),
   });
   const bytes = Buffer.from(await response.arrayBuffer());
@@ -256,6 +306,14 @@ async function inRealmFetch(input: string | URL | Request, init?: RequestInit): 
   } as unknown as Response;
 }
 
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -286,7 +344,14 @@ describe('gateway against a fake aggregator', () => {
 
   async function start(options: Partial<StartGatewayOptions> = {}): Promise<RunningGateway> {
     return startGateway(
-      { aggregatorUrl: fake.url, port: 0, logLevel: 'silent', insecureTransport: true, ...options },
+      {
+        aggregatorUrl: fake.url,
+        port: 0,
+        logLevel: 'silent',
+        insecureTransport: true,
+        auth: { mode: 'dev', keyDir: issuerDir },
+        ...options,
+      },
       { modelArtifacts: fakeConverter },
     );
   }
@@ -389,20 +454,13 @@ describe('gateway against a fake aggregator', () => {
       expect(aggregator.submitted).toHaveLength(0);
     });
 
-    it('submits as the X-Cohort-User principal, or as "researcher" without one', async () => {
+    it("submits as the token's subject", async () => {
       await request(gateway, '/v1/jobs', {
         body: validSpec,
-        headers: { 'x-cohort-user': 'dr.ada@cleveland' },
+        token: await tokenFor('dr.ada@cleveland', ['researcher']),
       });
       await request(gateway, '/v1/jobs', { body: validSpec });
       expect(aggregator.submitted.map((s) => s.submittedBy)).toEqual(['dr.ada@cleveland', 'researcher']);
-
-      const bad = await request(gateway, '/v1/jobs', {
-        body: validSpec,
-        headers: { 'x-cohort-user': 'a b' },
-      });
-      expect(bad.status).toBe(400);
-      expect(bad.body.error.details[0].field).toBe('X-Cohort-User');
     });
   });
 
@@ -440,7 +498,7 @@ describe('gateway against a fake aggregator', () => {
 
     const cancelled = await request(gateway, `/v1/jobs/${id}/cancel`, {
       method: 'POST',
-      headers: { 'x-cohort-user': 'dr.ada' },
+      token: await tokenFor('dr.ada'),
     });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
@@ -583,7 +641,7 @@ describe('gateway against a fake aggregator', () => {
     it('invites a silo: 201 with the join token, shown once and not cached', async () => {
       const res = await request(gateway, '/v1/silos/invitations', {
         body: { name: 'hungarian' },
-        headers: { 'x-cohort-user': 'it-admin@hungary' },
+        token: await tokenFor('it-admin@hungary'),
       });
       expect(res.status).toBe(201);
       expect(res.headers.get('cache-control')).toBe('no-store');
@@ -657,7 +715,7 @@ describe('gateway against a fake aggregator', () => {
     it('revokes a silo and answers its view, with the reason and principal passed on', async () => {
       const res = await request(gateway, '/v1/silos/cleveland/revoke', {
         body: { reason: 'key on a stolen laptop' },
-        headers: { 'x-cohort-user': 'it-admin@cleveland' },
+        token: await tokenFor('it-admin@cleveland'),
       });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ siloId: 'cleveland', status: 'revoked', connected: false });
@@ -701,12 +759,209 @@ describe('gateway against a fake aggregator', () => {
     }
   });
 
+  describe('sign-in and roles', () => {
+    // Every endpoint with the permissions that open it (any one of them), and a request that would succeed.
+    const ENDPOINTS: {
+      name: string;
+      permissions: Permission[];
+      call: (token: string | null) => ReturnType<typeof request>;
+    }[] = [
+      {
+        name: 'POST /v1/jobs',
+        permissions: ['job.submit'],
+        call: (token) => request(gateway, '/v1/jobs', { body: validSpec, token }),
+      },
+      {
+        name: 'GET /v1/jobs',
+        permissions: ['job.read.own', 'job.read.any'],
+        call: (token) => request(gateway, '/v1/jobs', { token }),
+      },
+      {
+        name: 'GET /v1/jobs/:id',
+        permissions: ['job.read.own', 'job.read.any'],
+        call: (token) => request(gateway, '/v1/jobs/job-1', { token }),
+      },
+      {
+        name: 'POST /v1/jobs/:id/cancel',
+        permissions: ['job.cancel.own', 'job.cancel.any'],
+        call: (token) => request(gateway, '/v1/jobs/job-1/cancel', { method: 'POST', token }),
+      },
+      {
+        name: 'GET /v1/jobs/:id/model',
+        permissions: ['model.download.own', 'model.download.any'],
+        call: (token) => request(gateway, '/v1/jobs/job-1/model', { token }),
+      },
+      {
+        name: 'GET /v1/jobs/:id/model.weights.bin',
+        permissions: ['model.download.own', 'model.download.any'],
+        call: (token) => request(gateway, '/v1/jobs/job-1/model.weights.bin', { token }),
+      },
+      {
+        name: 'GET /v1/silos',
+        permissions: ['silo.list'],
+        call: (token) => request(gateway, '/v1/silos', { token }),
+      },
+      {
+        name: 'POST /v1/silos/invitations',
+        permissions: ['silo.invite'],
+        call: (token) => request(gateway, '/v1/silos/invitations', { body: { name: 'va' }, token }),
+      },
+      {
+        name: 'POST /v1/silos/:name/revoke',
+        permissions: ['silo.revoke'],
+        call: (token) => request(gateway, '/v1/silos/cleveland/revoke', { method: 'POST', token }),
+      },
+      {
+        name: 'GET /v1/audit',
+        permissions: ['audit.read'],
+        call: (token) => request(gateway, '/v1/audit', { token }),
+      },
+      {
+        name: 'GET /v1/audit/export',
+        permissions: ['audit.export'],
+        call: (token) => request(gateway, '/v1/audit/export', { token }),
+      },
+      {
+        name: 'POST /v1/audit/verify',
+        permissions: ['audit.verify'],
+        call: (token) => request(gateway, '/v1/audit/verify', { method: 'POST', token }),
+      },
+    ];
+
+    function resetFederation(): void {
+      aggregator.jobs.clear();
+      // job-1 belongs to rita, the researcher whose token is used below.
+      aggregator.submitJob({ spec: validSpec as any, submittedBy: 'rita' });
+      const bytes = packFloat32(Float32Array.of(1, 2, 3, 4));
+      aggregator.model = [
+        {
+          header: {
+            privacy: undefined,
+            jobId: 'job-1',
+            round: 1,
+            model: { template: 'logreg', hiddenUnits: [] },
+            layout: [
+              { name: 'dense_0/kernel', shape: [3, 1] },
+              { name: 'dense_0/bias', shape: [1] },
+            ],
+            encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
+            totalBytes: bytes.byteLength,
+            sha256: sha256(bytes),
+          },
+        },
+        { data: bytes },
+      ];
+    }
+
+    it('walks every role × endpoint: 200 where the role allows it, 403 where not', async () => {
+      const outcomes: string[] = [];
+      for (const role of ROLES) {
+        const token = await tokenFor(role === 'researcher' ? 'rita' : `${role}-user`, [role]);
+        for (const endpoint of ENDPOINTS) {
+          resetFederation();
+          const res = await endpoint.call(token);
+          const allowed = endpoint.permissions.some((p) => ROLE_MATRIX[role].includes(p));
+          outcomes.push(`${role} ${endpoint.name} ${res.status}`);
+          if (allowed) {
+            expect([`${role} ${endpoint.name}`, res.status < 300]).toEqual([
+              `${role} ${endpoint.name}`,
+              true,
+            ]);
+          } else {
+            expect([`${role} ${endpoint.name}`, res.status, res.body?.error?.code]).toEqual([
+              `${role} ${endpoint.name}`,
+              403,
+              'PERMISSION_DENIED',
+            ]);
+          }
+        }
+      }
+      // Compliance reads the trail and every job, never a model.
+      expect(outcomes).toContain('compliance GET /v1/jobs/:id 200');
+      expect(outcomes).toContain('compliance GET /v1/jobs/:id/model 403');
+      expect(outcomes).toContain('researcher GET /v1/audit 403');
+    });
+
+    it('answers 401 without a token, with a malformed, forged, expired or wrong-audience one, naming why', async () => {
+      const forger = await DevIssuer.create({ issuer: DEFAULT_DEV_ISSUER_URL });
+      const cases: [string | null, string][] = [
+        [null, 'TOKEN_MISSING'],
+        ['not-a-jwt', 'TOKEN_MALFORMED'],
+        [
+          await forger.mint({ subject: 'mallory', roles: ['admin'], audience: 'cohort-gateway' }),
+          'TOKEN_SIGNATURE',
+        ],
+        [
+          await tokenFor('rita', ['researcher'], { expiresAt: new Date(Date.now() - 3_600_000) }),
+          'TOKEN_EXPIRED',
+        ],
+        [
+          await issuer.mint({ subject: 'rita', roles: ['researcher'], audience: 'another-service' }),
+          'TOKEN_AUDIENCE',
+        ],
+      ];
+      for (const endpoint of ENDPOINTS) {
+        for (const [token, code] of cases) {
+          const res = await endpoint.call(token);
+          expect([endpoint.name, code, res.status, res.body?.error?.code]).toEqual([
+            endpoint.name,
+            code,
+            401,
+            code,
+          ]);
+        }
+      }
+      // A token with no Cohort role is signed in but allowed nothing.
+      const roleless = await tokenFor('nobody', ['viewer']);
+      expect((await request(gateway, '/v1/jobs', { token: roleless })).body.error.code).toBe('ROLE_MISSING');
+      // Health and the issuer's keys need no sign-in.
+      expect((await request(gateway, '/healthz', { token: null })).status).toBe(200);
+      const jwks = await request(gateway, '/dev-issuer/jwks.json', { token: null });
+      expect(jwks.body.keys[0].kid).toBe(issuer.kid);
+    });
+
+    it("keeps researchers to their own jobs and models: another researcher's are not found", async () => {
+      resetFederation();
+      const bob = await tokenFor('bob', ['researcher']);
+      for (const path of ['/v1/jobs/job-1', '/v1/jobs/job-1/model', '/v1/jobs/job-1/model.weights.bin']) {
+        const res = await request(gateway, path, { token: bob });
+        expect([path, res.status, res.body.error.code]).toEqual([path, 404, 'JOB_NOT_FOUND']);
+      }
+      expect((await request(gateway, '/v1/jobs/job-1/cancel', { method: 'POST', token: bob })).status).toBe(
+        404,
+      );
+      expect(aggregator.cancelled).toEqual([]);
+      const listed = await request(gateway, '/v1/jobs?submittedBy=rita', { token: bob });
+      expect(listed.status).toBe(403);
+      const own = await request(gateway, '/v1/jobs/job-1/model', {
+        token: await tokenFor('rita', ['researcher']),
+      });
+      expect(own.status).toBe(200);
+    });
+
+    it('audits refused requests through the aggregator', async () => {
+      const recorded = aggregator.recorded;
+      await request(gateway, '/v1/audit', { token: await tokenFor('rita', ['researcher']) });
+      await request(gateway, '/v1/jobs', { token: null });
+      await waitUntil(() => recorded.length === 2);
+      expect(recorded[0]).toMatchObject({
+        actor: 'user:rita',
+        action: 'auth.refused',
+        subject: 'gateway:/v1/audit',
+      });
+      expect(JSON.parse(recorded[0].detailsJson)).toMatchObject({ code: 'PERMISSION_DENIED', method: 'GET' });
+      expect(recorded[1]).toMatchObject({ action: 'auth.refused', subject: 'gateway:/v1/jobs' });
+      expect(recorded[1].actor).toMatch(/^client:/);
+      expect(JSON.parse(recorded[1].detailsJson)).toMatchObject({ code: 'TOKEN_MISSING' });
+    });
+  });
+
   describe('audit trail (compliance)', () => {
     it('pages through the trail with filters passed on, details parsed', async () => {
       const res = await request(
         gateway,
         '/v1/audit?jobId=j1&action=job.submitted,job.cancelled&since=2026-11-27T00:00:00Z&limit=2',
-        { headers: { 'x-cohort-user': 'carol' } },
+        { token: await tokenFor('carol') },
       );
       expect(res.status).toBe(200);
       expect(res.body.entries.map((e: any) => e.seq)).toEqual([1, 2]);
@@ -740,7 +995,7 @@ describe('gateway against a fake aggregator', () => {
 
     it('streams the export as a download, under the principal, in the format asked for', async () => {
       const res = await request(gateway, '/v1/audit/export?format=jsonl&siloId=va', {
-        headers: { 'x-cohort-user': 'carol' },
+        token: await tokenFor('carol'),
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-disposition')).toBe('attachment; filename="cohort-audit.jsonl"');
@@ -779,6 +1034,11 @@ describe('gateway against a fake aggregator', () => {
     ];
     const weights = Float32Array.from({ length: 11 }, (_, i) => i / 10 - 0.5);
 
+    // job-1, dr.ada's: the default token is an admin's (model.download.any); ownership has its own test below.
+    beforeEach(() => {
+      aggregator.submitJob({ spec: undefined, submittedBy: 'dr.ada' });
+    });
+
     function modelChunks(bytes: Buffer, digest: Uint8Array = sha256(bytes)): ModelChunk[] {
       return [
         {
@@ -799,7 +1059,7 @@ describe('gateway against a fake aggregator', () => {
 
     it('serves model.json pointing at model.weights.bin, and the weights, as the aggregator released them', async () => {
       aggregator.model = modelChunks(packFloat32(weights));
-      const json = await request(gateway, '/v1/jobs/job-1/model', { headers: { 'x-cohort-user': 'dr.ada' } });
+      const json = await request(gateway, '/v1/jobs/job-1/model', { token: await tokenFor('dr.ada') });
       expect(json.status).toBe(200);
       expect(json.body.weightsManifest[0].paths).toEqual(['model.weights.bin']);
       expect(converted[0].spec).toEqual(spec);
@@ -846,11 +1106,16 @@ describe('gateway against a fake aggregator', () => {
         port: 0,
         logLevel: 'silent',
         insecureTransport: true,
+        auth: { mode: 'dev', keyDir: issuerDir },
       });
       try {
         aggregator.model = modelChunks(packFloat32(weights));
         const model = await tf.loadLayersModel(
-          tf.io.http(`${real.url}/v1/jobs/job-1/model`, { fetchFunc: inRealmFetch }),
+          // Signed in as anyone would with TensorFlow.js: the bearer token rides on both requests.
+          tf.io.http(`${real.url}/v1/jobs/job-1/model`, {
+            fetchFunc: inRealmFetch,
+            requestInit: { headers: { authorization: `Bearer ${defaultToken}` } },
+          }),
         );
         try {
           const loaded = model.getWeights().flatMap((w) => Array.from(w.dataSync()));
@@ -877,6 +1142,7 @@ describe('gateway without an aggregator', () => {
       port: 0,
       logLevel: 'silent',
       insecureTransport: true,
+      auth: { mode: 'dev', keyDir: issuerDir },
     });
     try {
       for (const path of ['/v1/jobs', '/v1/silos']) {

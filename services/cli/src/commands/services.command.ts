@@ -76,6 +76,18 @@ export function registerServiceCommands(program: Command): void {
     .option('--federation <dir>', 'the files of `cohort init`', '.cohort/federation')
     .option('--tls-dir <dir>', 'ca.crt, gateway.crt, gateway.key (default: <federation>/pki)')
     .option('--insecure-transport', 'plaintext gRPC to the aggregator (development machines only)')
+    .option(
+      '--oidc-issuer <url>',
+      'sign-in through this OpenID Connect issuer (Keycloak realm, Entra ID tenant); without it, the development issuer',
+    )
+    .option('--oidc-audience <aud>', "the gateway's audience in the provider's tokens", 'cohort-gateway')
+    .option(
+      '--oidc-role-claim <path>',
+      'where the roles are in a token (Keycloak: realm_access.roles)',
+      'roles',
+    )
+    .option('--oidc-jwks-uri <url>', 'the key set, when discovery does not give it')
+    .option('--dev-issuer-dir <dir>', "the development issuer's key (default: <federation>/dev-issuer)")
     .action(
       async (o: {
         host: string;
@@ -84,6 +96,11 @@ export function registerServiceCommands(program: Command): void {
         federation: string;
         tlsDir?: string;
         insecureTransport?: boolean;
+        oidcIssuer?: string;
+        oidcAudience: string;
+        oidcRoleClaim: string;
+        oidcJwksUri?: string;
+        devIssuerDir?: string;
       }) => {
         const { readEnvironment } = await import('@cohort/config');
         const { federationPaths } = await import('../federation-init.js');
@@ -94,6 +111,15 @@ export function registerServiceCommands(program: Command): void {
           aggregatorUrl: o.aggregator ?? readEnvironment().aggregatorUrl ?? '127.0.0.1:50051',
           tlsDir: o.insecureTransport ? undefined : (o.tlsDir ?? federationPaths(o.federation).pkiDir),
           insecureTransport: Boolean(o.insecureTransport),
+          auth: o.oidcIssuer
+            ? {
+                mode: 'oidc',
+                issuer: o.oidcIssuer,
+                audience: o.oidcAudience,
+                roleClaim: o.oidcRoleClaim,
+                jwksUri: o.oidcJwksUri,
+              }
+            : { mode: 'dev', keyDir: o.devIssuerDir ?? federationPaths(o.federation).devIssuerDir },
         });
         await runUntilSignalled({ service: 'gateway', url: running.url }, () => running.close());
       },

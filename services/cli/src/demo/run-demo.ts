@@ -12,6 +12,7 @@ import { writeDemoSiloConfig } from './silo-configs.js';
 import { RoundProgress } from './progress.js';
 import { writeSweepPlot } from './sweep-plot.js';
 import { evaluateOn, loadSiloData, pooledBaseline, summarise, type MetricSummary } from './evaluation.js';
+import { DEFAULT_DEV_ISSUER_URL, DevIssuer } from '@cohort/auth';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = here.includes(join('dist', 'services'))
@@ -113,7 +114,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         { logFile: join(logs, 'gateway.log') },
       ),
     );
-    const gateway = new GatewayClient(`http://127.0.0.1:${gatewayPort}`);
+    // Signed in through the federation's development issuer: one person who enrols the silos and runs the jobs.
+    const issuer = await DevIssuer.create({
+      issuer: DEFAULT_DEV_ISSUER_URL,
+      keyDir: federation.devIssuerDir,
+    });
+    const gateway = new GatewayClient(
+      `http://127.0.0.1:${gatewayPort}`,
+      await issuer.mint({
+        subject: 'demo-researcher',
+        name: 'Demo researcher',
+        roles: ['researcher', 'site-admin'],
+        audience: 'cohort-gateway',
+      }),
+    );
     say(
       options.quiet,
       `Inviting and starting four silo agents (${DEMO_SILOS.join(', ')}); each enrols with its join token…`,

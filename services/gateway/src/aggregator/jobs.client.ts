@@ -3,7 +3,9 @@ import type { ClientGrpc } from '@nestjs/microservices';
 import {
   JOBS_SERVICE_NAME,
   type CancelJobRequest,
+  type AuditEntry,
   type AuditVerification,
+  type RecordAuditRequest,
   type DownloadModelRequest,
   type ExportAuditChunk,
   type ExportAuditRequest,
@@ -94,6 +96,10 @@ export class JobsClient implements OnModuleInit {
 
   listAudit(request: ListAuditRequest): Promise<ListAuditResponse> {
     return this.unary(this.jobs.listAudit(request), { action: 'list the audit trail' });
+  }
+
+  recordAudit(request: RecordAuditRequest): Promise<AuditEntry> {
+    return this.unary(this.jobs.recordAudit(request), { action: 'record an audit entry' });
   }
 
   verifyAudit(requestedBy: string): Promise<AuditVerification> {

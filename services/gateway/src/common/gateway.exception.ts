@@ -13,6 +13,7 @@ export enum GatewayErrorCode {
   SILO_UNKNOWN = 'SILO_UNKNOWN',
   CONFLICT = 'CONFLICT',
   UNAUTHENTICATED = 'UNAUTHENTICATED',
+  AUTH_UNAVAILABLE = 'AUTH_UNAVAILABLE',
   FORBIDDEN = 'FORBIDDEN',
   RESOURCE_EXHAUSTED = 'RESOURCE_EXHAUSTED',
   NOT_IMPLEMENTED = 'NOT_IMPLEMENTED',
@@ -36,6 +37,8 @@ export const HTTP_STATUS_OF: Readonly<Record<GatewayErrorCode, HttpStatus>> = {
   SILO_UNKNOWN: HttpStatus.NOT_FOUND,
   CONFLICT: HttpStatus.CONFLICT,
   UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  // The identity provider cannot be reached: the caller may retry; their token was not judged.
+  AUTH_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
   FORBIDDEN: HttpStatus.FORBIDDEN,
   RESOURCE_EXHAUSTED: HttpStatus.TOO_MANY_REQUESTS,
   NOT_IMPLEMENTED: HttpStatus.NOT_IMPLEMENTED,

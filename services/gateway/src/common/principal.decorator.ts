@@ -1,33 +1,22 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Principal as SignedInPrincipal } from '@cohort/auth';
+import type { AuthenticatedRequest } from '../auth/auth.guard.js';
 import { GatewayErrorCode, GatewayException } from './gateway.exception.js';
 
-/** The principal every request acts as until authentication exists. */
-export const DEFAULT_PRINCIPAL = 'researcher';
-export const PRINCIPAL_HEADER = 'x-cohort-user';
-
-const PRINCIPAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
-
-/**
- * Who is asking, as recorded by the aggregator's audit trail (submittedBy, requestedBy).
- * NOT authentication: the header is taken on trust. This is the one place to replace when authentication lands.
- */
-export function resolvePrincipal(header: string | string[] | undefined): string {
-  if (header === undefined) return DEFAULT_PRINCIPAL;
-  const value = Array.isArray(header) ? header : [header];
-  if (value.length !== 1 || !PRINCIPAL_PATTERN.test(value[0])) {
-    throw new GatewayException(GatewayErrorCode.REQUEST_INVALID, 'invalid X-Cohort-User header', [
-      {
-        field: 'X-Cohort-User',
-        message:
-          'must be one name of 1 to 128 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
-      },
-    ]);
-  }
-  return value[0];
+function principalOf(ctx: ExecutionContext): SignedInPrincipal {
+  const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  // The guard sets it on every non-public route; a public route asking for it is a programming error.
+  if (!principal)
+    throw new GatewayException(GatewayErrorCode.UNAUTHENTICATED, 'sign in first (no bearer token)');
+  return principal;
 }
 
-/** Injects the requesting principal into a controller method. */
-export const Principal = createParamDecorator((_data: unknown, ctx: ExecutionContext): string =>
-  resolvePrincipal(ctx.switchToHttp().getRequest<Request>().headers[PRINCIPAL_HEADER]),
+/** The signed-in principal's subject (the token's `sub`): what the aggregator records as submittedBy / requestedBy. */
+export const Principal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string => principalOf(ctx).subject,
+);
+
+/** The whole signed-in principal (subject, name, roles), for ownership and role checks in services. */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): SignedInPrincipal => principalOf(ctx),
 );

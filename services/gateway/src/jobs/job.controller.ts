@@ -1,6 +1,8 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import type { Principal as SignedIn } from '@cohort/auth';
+import { RequirePermission } from '../auth/auth.decorators.js';
 import { JsonBody } from '../common/json-body.decorator.js';
-import { Principal } from '../common/principal.decorator.js';
+import { CurrentPrincipal, Principal } from '../common/principal.decorator.js';
 import { JobService } from './job.service.js';
 import type { JobListView, JobView } from './job-view.js';
 
@@ -9,26 +11,30 @@ export class JobController {
   constructor(private readonly jobs: JobService) {}
 
   @Post()
+  @RequirePermission('job.submit')
   submit(@JsonBody() body: unknown, @Principal() principal: string): Promise<JobView> {
     return this.jobs.submit(body, principal);
   }
 
   @Get()
-  list(@Query() query: unknown): Promise<JobListView> {
-    return this.jobs.list(query);
+  @RequirePermission('job.read.own', 'job.read.any')
+  list(@Query() query: unknown, @CurrentPrincipal() principal: SignedIn): Promise<JobListView> {
+    return this.jobs.list(query, principal);
   }
 
   @Get(':id')
-  get(@Param('id') jobId: string): Promise<JobView> {
-    return this.jobs.get(jobId);
+  @RequirePermission('job.read.own', 'job.read.any')
+  get(@Param('id') jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<JobView> {
+    return this.jobs.get(jobId, principal);
   }
 
   @Post(':id/cancel')
   @HttpCode(HttpStatus.OK)
+  @RequirePermission('job.cancel.own', 'job.cancel.any')
   cancel(
     @Param('id') jobId: string,
     @JsonBody({ optional: true }) body: unknown,
-    @Principal() principal: string,
+    @CurrentPrincipal() principal: SignedIn,
   ): Promise<JobView> {
     return this.jobs.cancel(jobId, body, principal);
   }

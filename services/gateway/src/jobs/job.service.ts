@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { can, ownsOrCan, type Principal } from '@cohort/auth';
 import { parseJobSpec } from '@cohort/jobs';
+import type { Job } from '@cohort/protocol';
 import { z } from 'zod';
 import { JobsClient } from '../aggregator/jobs.client.js';
 import { GatewayErrorCode, GatewayException } from '../common/gateway.exception.js';
@@ -31,30 +33,58 @@ export class JobService {
     return toJobView(await this.jobs.submitJob({ spec: parsed.spec, submittedBy: principal }));
   }
 
-  async get(jobId: string): Promise<JobView> {
-    return toJobView(await this.jobs.getJob(jobId));
+  /** A job the principal may see: their own, or any with job.read.any. Others' jobs are not found, not forbidden. */
+  async readable(jobId: string, principal: Principal): Promise<Job> {
+    const job = await this.jobs.getJob(jobId);
+    if (!ownsOrCan(principal, job.submittedBy, 'job.read.own', 'job.read.any')) {
+      throw new GatewayException(GatewayErrorCode.JOB_NOT_FOUND, `job ${jobId} not found`);
+    }
+    return job;
   }
 
-  async list(query: unknown): Promise<JobListView> {
+  async get(jobId: string, principal: Principal): Promise<JobView> {
+    return toJobView(await this.readable(jobId, principal));
+  }
+
+  /** A researcher lists their own jobs; with job.read.any (compliance, admin) anyone's, filtered by submittedBy. */
+  async list(query: unknown, principal: Principal): Promise<JobListView> {
     const q = parseRequest(
       listQuery,
       query,
       'invalid query parameters',
       'unknown query parameter; use pageSize, pageToken or submittedBy',
     );
+    const any = can(principal, 'job.read.any');
+    if (!any && q.submittedBy !== undefined && q.submittedBy !== principal.subject) {
+      throw new GatewayException(
+        GatewayErrorCode.FORBIDDEN,
+        `${principal.name} may list only their own jobs`,
+        [{ field: 'submittedBy', message: 'must be your own subject, or left out' }],
+        'PERMISSION_DENIED',
+      );
+    }
     return toJobListView(
       await this.jobs.listJobs({
         pageSize: q.pageSize ?? 0,
         pageToken: q.pageToken ?? '',
-        submittedBy: q.submittedBy ?? '',
+        submittedBy: any ? (q.submittedBy ?? '') : principal.subject,
       }),
     );
   }
 
-  async cancel(jobId: string, body: unknown, principal: string): Promise<JobView> {
+  async cancel(jobId: string, body: unknown, principal: Principal): Promise<JobView> {
     const parsed = parseRequest(cancelBody, body, 'invalid cancel request');
+    const job = await this.readable(jobId, principal);
+    if (!ownsOrCan(principal, job.submittedBy, 'job.cancel.own', 'job.cancel.any')) {
+      throw new GatewayException(
+        GatewayErrorCode.FORBIDDEN,
+        `${principal.name} may not cancel job ${jobId}`,
+        [],
+        'PERMISSION_DENIED',
+      );
+    }
     return toJobView(
-      await this.jobs.cancelJob({ jobId, requestedBy: principal, reason: parsed?.reason ?? '' }),
+      await this.jobs.cancelJob({ jobId, requestedBy: principal.subject, reason: parsed?.reason ?? '' }),
     );
   }
 }

@@ -1,21 +1,24 @@
 import { Controller, Get, Header, Param, type StreamableFile } from '@nestjs/common';
-import { Principal } from '../common/principal.decorator.js';
+import type { Principal as SignedIn } from '@cohort/auth';
+import { RequirePermission } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../common/principal.decorator.js';
 import { ModelService } from './model.service.js';
 
 /** The released model of a job in the TensorFlow.js layers format: tf.loadLayersModel('<gateway>/v1/jobs/ID/model'). */
 @Controller({ path: 'jobs', version: '1' })
+@RequirePermission('model.download.own', 'model.download.any')
 export class ModelController {
   constructor(private readonly models: ModelService) {}
 
   @Get(':id/model')
   @Header('Cache-Control', 'no-store')
-  modelJson(@Param('id') jobId: string, @Principal() principal: string): Promise<object> {
+  modelJson(@Param('id') jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<object> {
     return this.models.modelJson(jobId, principal);
   }
 
   @Get(':id/model.weights.bin')
   @Header('Cache-Control', 'no-store')
-  weights(@Param('id') jobId: string, @Principal() principal: string): Promise<StreamableFile> {
+  weights(@Param('id') jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<StreamableFile> {
     return this.models.weights(jobId, principal);
   }
 }

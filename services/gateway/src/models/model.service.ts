@@ -1,4 +1,5 @@
 import { Inject, Injectable, StreamableFile } from '@nestjs/common';
+import { ownsOrCan, type Principal } from '@cohort/auth';
 import type { Logger } from 'pino';
 import { lastValueFrom, tap } from 'rxjs';
 import { JobsClient } from '../aggregator/jobs.client.js';
@@ -31,11 +32,11 @@ export class ModelService {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async modelJson(jobId: string, principal: string): Promise<object> {
+  async modelJson(jobId: string, principal: Principal): Promise<object> {
     return (await this.artifacts(jobId, principal)).modelJson;
   }
 
-  async weights(jobId: string, principal: string): Promise<StreamableFile> {
+  async weights(jobId: string, principal: Principal): Promise<StreamableFile> {
     const { weightsBin } = await this.artifacts(jobId, principal);
     return new StreamableFile(weightsBin, {
       type: 'application/octet-stream',
@@ -47,8 +48,13 @@ export class ModelService {
    * Both files come from a fresh DownloadModel call: the aggregator audits every download under the principal who
    * asked, which a gateway-side cache would bypass for the weights.
    */
-  private async artifacts(jobId: string, principal: string): Promise<LayersModelArtifacts> {
-    const model = await this.download(jobId, principal);
+  private async artifacts(jobId: string, principal: Principal): Promise<LayersModelArtifacts> {
+    const job = await this.jobs.getJob(jobId);
+    // Another researcher's job is not found, as for reading it; a model is released to its owner (or an admin).
+    if (!ownsOrCan(principal, job.submittedBy, 'model.download.own', 'model.download.any')) {
+      throw new GatewayException(GatewayErrorCode.JOB_NOT_FOUND, `job ${jobId} not found`);
+    }
+    const model = await this.download(jobId, principal.subject);
     let artifacts: LayersModelArtifacts;
     try {
       artifacts = await this.converter.toLayersModelArtifacts(model.spec, model.inputDim, model.weights);

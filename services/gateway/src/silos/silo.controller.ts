@@ -1,4 +1,5 @@
 import { Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { RequirePermission } from '../auth/auth.decorators.js';
 import { JsonBody } from '../common/json-body.decorator.js';
 import { Principal } from '../common/principal.decorator.js';
 import { SiloService } from './silo.service.js';
@@ -9,12 +10,14 @@ export class SiloController {
   constructor(private readonly silos: SiloService) {}
 
   @Get()
+  @RequirePermission('silo.list')
   list(): Promise<SiloListView> {
     return this.silos.list();
   }
 
   /** Site admin: a one-time, expiring join token for a named silo. */
   @Post('invitations')
+  @RequirePermission('silo.invite')
   // The answer carries a secret shown once: no proxy or browser cache may keep a copy of it.
   @Header('Cache-Control', 'no-store')
   invite(@JsonBody() body: unknown, @Principal() principal: string): Promise<SiloInvitationView> {
@@ -23,6 +26,7 @@ export class SiloController {
 
   /** Site admin: the silo is refused from its next message on. */
   @Post(':name/revoke')
+  @RequirePermission('silo.revoke')
   @HttpCode(HttpStatus.OK)
   revoke(
     @Param('name') name: string,
