@@ -108,6 +108,22 @@ describe('AuditLog', () => {
     expect(await log.checkpoint()).toBeNull();
   });
 
+  it('checkpoints while appends keep arriving, covering those made before it was asked for', async () => {
+    const store = new SlowStore(2);
+    const log = new AuditLog({ store, signingKey: auditKey.privateKey });
+    let running = true;
+    const writers = Array.from({ length: 4 }, async () => {
+      for (let i = 0; running; i++) await log.append(entry(i));
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const before = (await store.head()).seq;
+    const checkpoint = await log.checkpoint();
+    running = false;
+    await Promise.all(writers);
+    expect(checkpoint!.toSeq).toBeGreaterThanOrEqual(before);
+    expect(checkpoint!.toSeq).toBeLessThan((await store.head()).seq + 1);
+  });
+
   it('checkpoints on a timer and hands timer failures to onError', async () => {
     const store = new SlowStore(1);
     const errors: unknown[] = [];
@@ -121,6 +137,24 @@ describe('AuditLog', () => {
     expect(errors[0]).toMatchObject({ message: 'checkpoint table locked' });
     log.stopCheckpointTimer();
     expect(() => log.startCheckpointTimer(0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('also checkpoints after maxEntries new entries, without waiting for the timer', async () => {
+    const store = new MemoryAuditStore();
+    const log = new AuditLog({ store, signingKey: auditKey.privateKey });
+    log.startCheckpointTimer(3_600_000, 25);
+    for (let i = 0; i < 60; i++) await log.append(entry(i));
+    await log.flush();
+    await waitFor(async () => (await store.listCheckpoints()).length === 2);
+    const [first, second] = await store.listCheckpoints();
+    // Appends go on while a checkpoint is signed, so each covers at least the entries that triggered it.
+    expect(first.toSeq).toBeGreaterThanOrEqual(25);
+    expect(second.toSeq).toBeGreaterThanOrEqual(50);
+    expect(second.fromSeq).toBe(first.toSeq + 1);
+    expect(() => log.startCheckpointTimer(1000, 0)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    log.stopCheckpointTimer();
   });
 
   it('closes with a final checkpoint and refuses appends afterwards', async () => {

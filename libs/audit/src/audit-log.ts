@@ -33,6 +33,7 @@ interface Pending {
 }
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
+export const DEFAULT_CHECKPOINT_MAX_ENTRIES = 10_000;
 
 export class AuditLog {
   private readonly store: AuditStore;
@@ -42,9 +43,17 @@ export class AuditLog {
   private readonly maxBatch: number;
   private queue: Pending[] = [];
   private writing: Promise<void> | undefined;
+  // Appends queued and settled so far; flush waits for a count, not for idleness, so a steady stream of
+  // appends cannot starve a checkpoint waiting behind them.
+  private enqueued = 0;
+  private settled = 0;
+  private flushWaiters: { target: number; resolve: () => void }[] = [];
   private readonly checkpoints = new SerialQueue();
   private timer: NodeJS.Timeout | undefined;
-  private timerBusy = false;
+  private backgroundBusy = false;
+  // Entries stored since the last background checkpoint began, and how many trigger the next one.
+  private sinceCheckpoint = 0;
+  private maxEntries: number | undefined;
   private closing: Promise<AuditCheckpoint | null> | undefined;
 
   constructor(options: AuditLogOptions) {
@@ -84,13 +93,16 @@ export class AuditLog {
     }
     return new Promise<AuditEntry>((resolve, reject) => {
       this.queue.push({ draft, resolve, reject });
+      this.enqueued++;
       this.writing ??= this.writeBatches();
     });
   }
 
-  /** Resolves when every append made so far has been stored or refused. */
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+  /** Resolves when every append made before the call has been stored or refused (later ones are not awaited). */
+  flush(): Promise<void> {
+    const target = this.enqueued;
+    if (this.settled >= target) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push({ target, resolve }));
   }
 
   /**
@@ -102,32 +114,39 @@ export class AuditLog {
     return this.checkpointNow();
   }
 
-  /** Checkpoints every `intervalMs` in the background; failures go to onError. Does not keep the process alive. */
-  startCheckpointTimer(intervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS): void {
+  /**
+   * Checkpoints in the background every `intervalMs`, and also as soon as `maxEntries` entries were stored
+   * since the last one: a busy log is then checkpointed even when timers are late (PGlite resolves queries
+   * without returning to the event loop, so a steady stream of appends can hold timers off). Failures go to
+   * onError. The timer does not keep the process alive.
+   */
+  startCheckpointTimer(
+    intervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS,
+    maxEntries = DEFAULT_CHECKPOINT_MAX_ENTRIES,
+  ): void {
     if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
       throw new AuditError(
         'INVALID_ARGUMENT',
         `the checkpoint interval must be positive, got ${String(intervalMs)}`,
       );
     }
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new AuditError(
+        'INVALID_ARGUMENT',
+        `maxEntries must be a positive integer, got ${String(maxEntries)}`,
+      );
+    }
     if (this.closing) throw new AuditError('LOG_CLOSED', 'the audit log is closed');
     this.stopCheckpointTimer();
-    this.timer = setInterval(() => {
-      // A slow checkpoint (a large range, a busy database) must not pile up behind itself.
-      if (this.timerBusy) return;
-      this.timerBusy = true;
-      void this.checkpointNow()
-        .catch((error: unknown) => this.reportError(error))
-        .finally(() => {
-          this.timerBusy = false;
-        });
-    }, intervalMs);
+    this.maxEntries = maxEntries;
+    this.timer = setInterval(() => this.backgroundCheckpoint(), intervalMs);
     this.timer.unref();
   }
 
   stopCheckpointTimer(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.maxEntries = undefined;
   }
 
   /**
@@ -161,10 +180,36 @@ export class AuditLog {
         } catch (error) {
           for (const p of batch) p.reject(error);
         }
+        this.settled += batch.length;
+        this.releaseFlushWaiters();
+        this.sinceCheckpoint += batch.length;
+        if (this.maxEntries !== undefined && this.sinceCheckpoint >= this.maxEntries)
+          this.backgroundCheckpoint();
       }
     } finally {
       this.writing = undefined;
     }
+  }
+
+  private backgroundCheckpoint(): void {
+    // A slow checkpoint (a large range, a busy database) must not pile up behind itself.
+    if (this.backgroundBusy || this.closing) return;
+    this.backgroundBusy = true;
+    this.sinceCheckpoint = 0;
+    void this.checkpointNow()
+      .catch((error: unknown) => this.reportError(error))
+      .finally(() => {
+        this.backgroundBusy = false;
+        // Entries stored while this checkpoint ran may already call for the next one.
+        if (this.maxEntries !== undefined && this.sinceCheckpoint >= this.maxEntries)
+          this.backgroundCheckpoint();
+      });
+  }
+
+  private releaseFlushWaiters(): void {
+    const waiting = this.flushWaiters;
+    this.flushWaiters = waiting.filter((w) => w.target > this.settled);
+    for (const w of waiting) if (w.target <= this.settled) w.resolve();
   }
 
   private reportError(error: unknown): void {

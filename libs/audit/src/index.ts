@@ -16,7 +16,12 @@ export {
   type AuditHead,
 } from './entry.js';
 export * from './details.js';
-export { AuditLog, DEFAULT_CHECKPOINT_INTERVAL_MS, type AuditLogOptions } from './audit-log.js';
+export {
+  AuditLog,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_CHECKPOINT_MAX_ENTRIES,
+  type AuditLogOptions,
+} from './audit-log.js';
 export * from './merkle.js';
 export {
   CHECKPOINT_FORMAT,
@@ -70,3 +75,4 @@ export {
   type UpdateRejectedDetails,
   type UpdateSentDetails,
 } from './cross-check.js';
+export { benchAudit, type AuditBenchResult, type BenchAuditOptions } from './bench.js';

@@ -29,8 +29,8 @@ import {
 
 export interface PostgresAuditStoreOptions {
   /**
-   * true (default): an append resolves once its transaction is durable (synchronous_commit = on for the
-   * audit writes, whatever the server's default). false: synchronous_commit = off for them — appends return
+   * true (default): the server's synchronous_commit applies (PostgreSQL's default, on, makes an append
+   * durable when it resolves). false: synchronous_commit = off for the audit writes — appends return
    * before the WAL is flushed, so a crash of the database server can lose the last fraction of a second of
    * acknowledged entries (always a suffix: the chain stays intact and verifiable). A crash of the writer
    * process loses nothing either way.
@@ -44,21 +44,57 @@ const UNIQUE_VIOLATION = '23505';
 const CALM_BATCHES_BEFORE_FAST_PATH = 4;
 const HASH_PAGE = 50_000;
 
-const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(seq bigint, time timestamptz, actor text, action text,
-  subject text, details jsonb, prev_hash text, hash text, job_id text, silo_id text)`;
 const COLUMNS = 'seq, time, actor, action, subject, details, prev_hash, hash, job_id, silo_id';
-const INSERT_LOCKED = `INSERT INTO audit_entries (${COLUMNS}) SELECT ${COLUMNS} FROM ${RECORDSET}`;
-// One round trip when this store already knows the head: lock, check the predecessor is still the head it
-// chained against (the primary key refuses the batch if anything was appended since), insert.
-const INSERT_FAST = `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($2::bigint)),
-  durability AS MATERIALIZED (SELECT set_config('synchronous_commit', $5::text, true)),
-  inserted AS (
-    INSERT INTO audit_entries (${COLUMNS})
-    SELECT r.seq, r.time, r.actor, r.action, r.subject, r.details, r.prev_hash, r.hash, r.job_id, r.silo_id
-    FROM lock, durability, ${RECORDSET}
-    WHERE EXISTS (SELECT 1 FROM audit_entries p WHERE p.seq = $3::bigint AND p.hash = $4::text)
-    RETURNING 1)
-SELECT count(*)::int AS inserted FROM inserted`;
+const CASTS = ['bigint', 'timestamptz', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'text', 'text'];
+// Small batches (sequential appends) go as VALUES rows, cheapest to plan; large ones as one JSON parameter,
+// which keeps the statement short however many rows it carries.
+const MAX_VALUES_ROWS = 16;
+const statements = new Map<string, string>();
+
+/**
+ * The INSERT for a batch of `rows`. With `lock`, the statement takes the advisory lock itself (a statement
+ * outside a transaction block is its own transaction, so the lock is held until it commits); with
+ * `asyncCommit`, it turns synchronous_commit off for that transaction (set_config(…, true) is local to it).
+ */
+function insertStatement(rows: number, lock: boolean, asyncCommit: boolean): string {
+  const shape = rows > MAX_VALUES_ROWS ? 'json' : String(rows);
+  const key = `${shape}/${lock}/${asyncCommit}`;
+  let sql = statements.get(key);
+  if (sql === undefined) {
+    const source =
+      shape === 'json'
+        ? `jsonb_to_recordset($1::jsonb) AS r(${COLUMNS.split(', ')
+            .map((c, i) => `${c} ${CASTS[i]}`)
+            .join(', ')})`
+        : `(VALUES ${Array.from(
+            { length: rows },
+            (_, r) => `(${CASTS.map((cast, i) => `$${r * CASTS.length + i + 1}::${cast}`).join(', ')})`,
+          ).join(', ')}) AS r(${COLUMNS})`;
+    const next = shape === 'json' ? 2 : rows * CASTS.length + 1;
+    const ctes = [
+      ...(lock ? [`lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($${next}::bigint))`] : []),
+      ...(asyncCommit
+        ? [`durability AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))`]
+        : []),
+    ];
+    const from = [...(lock ? ['lock'] : []), ...(asyncCommit ? ['durability'] : []), source].join(', ');
+    sql = `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}INSERT INTO audit_entries (${COLUMNS}) SELECT ${COLUMNS.split(
+      ', ',
+    )
+      .map((c) => `r.${c}`)
+      .join(', ')} FROM ${from}`;
+    statements.set(key, sql);
+  }
+  return sql;
+}
+
+function insertParams(entries: AuditEntry[], lockKey?: number): unknown[] {
+  const params: unknown[] =
+    entries.length > MAX_VALUES_ROWS ? [JSON.stringify(entries.map(rowOf))] : entries.flatMap(valuesOf);
+  if (lockKey !== undefined) params.push(lockKey);
+  return params;
+}
+
 const ENTRY_SELECT = `SELECT seq, time, actor, action, subject, details, prev_hash, hash FROM audit_entries`;
 const CHECKPOINT_SELECT = `SELECT seq, from_seq, to_seq, head_hash, merkle_root, time, prev_checkpoint_hash, signer,
   signature FROM audit_checkpoints`;
@@ -87,7 +123,7 @@ interface CheckpointRow {
 }
 
 export class PostgresAuditStore implements AuditStore {
-  private readonly synchronousCommit: 'on' | 'off';
+  private readonly synchronousCommit: boolean;
   // One batch or checkpoint at a time from this store; other processes are kept in line by the advisory lock.
   private readonly queue = new SerialQueue();
   private knownHead: AuditHead | undefined;
@@ -99,7 +135,7 @@ export class PostgresAuditStore implements AuditStore {
     private readonly db: Database,
     options: PostgresAuditStoreOptions = {},
   ) {
-    this.synchronousCommit = options.synchronousCommit === false ? 'off' : 'on';
+    this.synchronousCommit = options.synchronousCommit !== false;
   }
 
   append(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
@@ -108,7 +144,7 @@ export class PostgresAuditStore implements AuditStore {
       const known = this.knownHead;
       if (known !== undefined && this.fastPath) {
         const entries = chainEntries(known, drafts);
-        if (await this.tryFastInsert(known, entries)) {
+        if (await this.tryFastInsert(entries)) {
           this.knownHead = headOf(entries);
           return entries;
         }
@@ -200,16 +236,15 @@ export class PostgresAuditStore implements AuditStore {
     return row.n;
   }
 
-  private async tryFastInsert(known: AuditHead, entries: AuditEntry[]): Promise<boolean> {
+  private async tryFastInsert(entries: AuditEntry[]): Promise<boolean> {
+    // PGlite has one opener per data folder and runs one statement at a time: the lock would guard nothing.
+    const lock = this.db.kind === 'postgres';
     try {
-      const [row] = await this.db.query<{ inserted: number }>(INSERT_FAST, [
-        JSON.stringify(entries.map(rowOf)),
-        AUDIT_LOCK_KEY,
-        known.seq,
-        known.hash,
-        this.synchronousCommit,
-      ]);
-      return row.inserted === entries.length;
+      await this.db.query(
+        insertStatement(entries.length, lock, !this.synchronousCommit),
+        insertParams(entries, lock ? AUDIT_LOCK_KEY : undefined),
+      );
+      return true;
     } catch (error) {
       // Another writer appended since this store last saw the head: the batch's first seq is taken.
       if (errorCodeOf(error) === UNIQUE_VIOLATION) return false;
@@ -219,14 +254,12 @@ export class PostgresAuditStore implements AuditStore {
 
   private async appendLocked(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
     const { head, entries } = await this.db.transaction(async (tx) => {
-      await tx.query(
-        `SELECT pg_advisory_xact_lock($1::bigint), set_config('synchronous_commit', $2::text, true)`,
-        [AUDIT_LOCK_KEY, this.synchronousCommit],
-      );
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [AUDIT_LOCK_KEY]);
+      if (!this.synchronousCommit) await tx.query('SET LOCAL synchronous_commit = off');
       // Read after the lock is held, in a statement of its own, so the snapshot includes every earlier batch.
       const current = await readHead(tx);
       const chained = chainEntries(current, drafts);
-      await tx.query(INSERT_LOCKED, [JSON.stringify(chained.map(rowOf))]);
+      await tx.query(insertStatement(chained.length, false, false), insertParams(chained));
       return { head: current, entries: chained };
     });
     const undisturbed = this.knownHead !== undefined && this.knownHead.seq === head.seq;
@@ -289,6 +322,22 @@ function rowOf(entry: AuditEntry): Record<string, unknown> {
     job_id: jobId,
     silo_id: siloId,
   };
+}
+
+function valuesOf(entry: AuditEntry): unknown[] {
+  const { jobId, siloId } = indexKeysOf(entry);
+  return [
+    entry.seq,
+    entry.time,
+    entry.actor,
+    entry.action,
+    entry.subject,
+    JSON.stringify(entry.details),
+    entry.prevHash,
+    entry.hash,
+    jobId,
+    siloId,
+  ];
 }
 
 function entryOf(row: EntryRow): AuditEntry {

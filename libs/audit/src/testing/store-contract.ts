@@ -89,6 +89,18 @@ export const storeContract: [string, (store: AuditStore) => Promise<void>][] = [
       assert.deepEqual(stored[0].details, { ...tricky, negative: 0 });
       assert.deepEqual(await store.head(), { seq: 3, hash: second[0].hash });
       assert.equal(await store.count(), 3);
+      // A large batch may travel differently (PostgresAuditStore sends it as one JSON parameter).
+      const large = await store.append(
+        Array.from({ length: 40 }, (_, i) => draft({ details: { i, tricky } })),
+      );
+      assert.deepEqual(
+        large.map((e) => e.seq),
+        Array.from({ length: 40 }, (_, i) => 4 + i),
+      );
+      const all = await store.listEntries();
+      assert.deepEqual(all.slice(3), large);
+      assertChained(all);
+      assert.deepEqual(all[42].details, { i: 39, tricky: { ...tricky, negative: 0 } });
     },
   ],
   [
