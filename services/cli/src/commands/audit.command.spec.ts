@@ -12,6 +12,7 @@ import {
   ensureAuditSchema,
   exportCsv,
   exportJsonLines,
+  FileAuditStore,
   MemoryAuditStore,
   PostgresAuditStore,
 } from '@cohort/audit';
@@ -19,7 +20,9 @@ import { fingerprintOfPublicKey, loadOrCreateIdentityKey } from '@cohort/identit
 import { openDatabase } from '@cohort/storage';
 import { CliError, EXIT_BAD_ARGUMENTS } from '../output.js';
 import {
+  crossCheckFiles,
   formatAuditPage,
+  formatCrossCheck,
   formatVerification,
   loadPublicKey,
   loadPublicKeys,
@@ -157,12 +160,14 @@ describe('keys', () => {
     for (const spec of [pem, raw, hexFile, aggregatorDir]) {
       expect(fingerprintOfPublicKey(await loadPublicKey(spec))).toBe(fingerprint);
     }
-    // A silo's state folder: only the public half of its identity key is kept.
+    // A silo's state folder, or its identity folder: only the public half of its identity key is kept.
     const siloDir = join(dir, 'silo-state');
-    const identity = await loadOrCreateIdentityKey(siloDir);
-    const fromFolder = await loadPublicKey(siloDir);
-    expect(fromFolder.type).toBe('public');
-    expect(fingerprintOfPublicKey(fromFolder)).toBe(identity.fingerprint);
+    const identity = await loadOrCreateIdentityKey(join(siloDir, 'identity'));
+    for (const folder of [siloDir, join(siloDir, 'identity')]) {
+      const fromFolder = await loadPublicKey(folder);
+      expect(fromFolder.type).toBe('public');
+      expect(fingerprintOfPublicKey(fromFolder)).toBe(identity.fingerprint);
+    }
   });
 
   it('refuses files that are not Ed25519 keys, and folders without one', async () => {
@@ -178,7 +183,7 @@ describe('keys', () => {
     const empty = join(dir, 'empty-folder');
     await mkdir(empty);
     expect((await badArgsAsync(loadPublicKey(empty))).message).toMatch(
-      /neither public\.pem .* nor identity\.key/,
+      /none of public\.pem, identity\/identity\.key, identity\.key/,
     );
     await badArgsAsync(loadPublicKey(join(dir, 'missing.pem')));
   });
@@ -298,6 +303,105 @@ describe('verifying a PGlite folder', () => {
       /has no audit tables/,
     );
   }, 60_000);
+});
+
+describe("cross-checking a silo's log against the aggregator's export", () => {
+  const siloKey = generateKeyPairSync('ed25519');
+  const digest = (n: number) => String(n).repeat(64);
+  let siloLog: string;
+
+  /** The aggregator's export, with the digests it accepted for cleveland (and va) per round. */
+  async function aggregatorExport(name: string, accepted: Record<number, string>): Promise<string> {
+    const aggregator = new MemoryAuditStore();
+    const log = new AuditLog({ store: aggregator, signingKey: key.privateKey });
+    for (const [round, updateDigest] of Object.entries(accepted)) {
+      for (const siloId of ['cleveland', 'va']) {
+        await log.append({
+          actor: `silo:${siloId}`,
+          action: 'update.accepted',
+          subject: 'job:j1',
+          details: { jobId: 'j1', round: Number(round), siloId, updateDigest },
+        });
+      }
+    }
+    await log.checkpoint();
+    const path = join(dir, name);
+    await writeFile(path, await text(exportJsonLines(aggregator)));
+    return path;
+  }
+
+  beforeAll(async () => {
+    siloLog = join(dir, 'cleveland-audit.jsonl');
+    const store = await FileAuditStore.open(siloLog);
+    const log = new AuditLog({ store, signingKey: siloKey.privateKey });
+    await log.append({
+      actor: 'silo:cleveland',
+      action: 'job.accepted',
+      subject: 'job:j1',
+      details: { jobId: 'j1' },
+    });
+    for (const round of [1, 2]) {
+      await log.append({
+        actor: 'silo:cleveland',
+        action: 'update.sent',
+        subject: 'job:j1',
+        details: { jobId: 'j1', round, siloId: 'cleveland', updateDigest: digest(round) },
+      });
+      await log.checkpoint();
+    }
+    await log.close();
+    await store.close();
+  });
+
+  it('matches every update sent with the one accepted, and verifies both files with the keys given', async () => {
+    const exported = await aggregatorExport('agg-ok.jsonl', { 1: digest(1), 2: digest(2) });
+    const r = await crossCheckFiles(siloLog, exported, [siloKey.publicKey, key.publicKey]);
+    expect(r).toMatchObject({
+      ok: true,
+      siloId: 'cleveland',
+      digestMismatches: [],
+      onlySilo: [],
+      onlyAggregator: [],
+    });
+    expect(r.matched.map((m) => m.round)).toEqual([1, 2]);
+    expect(r.verification).toMatchObject({ siloLog: { ok: true, checkpoints: 2 }, export: { ok: true } });
+    expect(formatCrossCheck(r).split('\n').at(-1)).toMatch(/^OK: /);
+
+    const unverified = await crossCheckFiles(siloLog, exported, []);
+    expect(unverified).toMatchObject({ ok: true, verification: null });
+    expect(formatCrossCheck(unverified)).toContain('Signatures not checked');
+  });
+
+  it('reports a different digest, an update never accepted and one accepted but never sent', async () => {
+    const exported = await aggregatorExport('agg-bad.jsonl', { 2: digest(7), 3: digest(3) });
+    const r = await crossCheckFiles(siloLog, exported, []);
+    expect(r.ok).toBe(false);
+    expect(r.digestMismatches).toEqual([
+      expect.objectContaining({ round: 2, siloDigest: digest(2), aggregatorDigest: digest(7) }),
+    ]);
+    expect(r.onlySilo).toEqual([expect.objectContaining({ round: 1, updateDigest: digest(1) })]);
+    expect(r.onlyAggregator).toEqual([expect.objectContaining({ round: 3, updateDigest: digest(3) })]);
+    const human = formatCrossCheck(r);
+    expect(human).toContain(
+      'MISMATCH job j1 round 2: the silo sent 2222222222222222…, the aggregator accepted 7777777777777777…',
+    );
+    expect(human).toContain("ONLY IN THE SILO'S LOG job j1 round 1");
+    expect(human).toContain("ONLY IN THE AGGREGATOR'S job j1 round 3");
+    expect(human.split('\n').at(-1)).toMatch(/^DISCREPANCIES/);
+  });
+
+  it('fails when either file does not verify with the keys given', async () => {
+    const exported = await aggregatorExport('agg-other-key.jsonl', { 1: digest(1), 2: digest(2) });
+    const r = await crossCheckFiles(siloLog, exported, [siloKey.publicKey]);
+    expect(r.matched).toHaveLength(2);
+    expect(r).toMatchObject({ ok: false, verification: { siloLog: { ok: true }, export: { ok: false } } });
+  });
+
+  it('refuses files given the wrong way round', async () => {
+    const exported = await aggregatorExport('agg-swapped.jsonl', { 1: digest(1) });
+    const err = await badArgsAsync(crossCheckFiles(exported, siloLog, []));
+    expect(err.message).toMatch(/is an export, not a silo's log/);
+  });
 });
 
 describe('writing an export', () => {

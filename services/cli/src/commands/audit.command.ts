@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import {
   AUDIT_ACTION_PATTERN,
   AuditError,
+  crossCheck,
   PostgresAuditStore,
   readAuditExport,
   verifyAuditExport,
   verifyAuditStore,
   type AuditExport,
   type AuditVerification,
+  type CrossCheckResult,
 } from '@cohort/audit';
 import { fingerprintOfPublicKey, IDENTITY_KEY_FILE, publicKeyFromRaw } from '@cohort/identity';
 import type { Database, Queryable } from '@cohort/storage';
@@ -26,6 +28,8 @@ import { badArguments, CliError, formatTable, report } from '../output.js';
 
 /** The file the aggregator writes its checkpoint key's public half to, in its audit key folder. */
 const AGGREGATOR_PUBLIC_KEY_FILE = 'public.pem';
+/** The silo agent keeps its identity key in this folder of its state folder. */
+const SILO_IDENTITY_DIR = 'identity';
 /** The gateway's largest page. */
 const MAX_LIMIT = 10_000;
 /** Characters of the details column in the table; the whole object is in --json. */
@@ -33,6 +37,12 @@ const DETAILS_WIDTH = 60;
 // A PEM public key is a few hundred bytes; a larger file is not a key and is not read into memory.
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const HEX_KEY = /^[0-9a-fA-F]{64}$/;
+/** Where a key lies in a folder given as --key: the aggregator's key folder, a silo's state folder, its identity folder. */
+const KEY_FOLDER_FILES = [
+  AGGREGATOR_PUBLIC_KEY_FILE,
+  join(SILO_IDENTITY_DIR, IDENTITY_KEY_FILE),
+  IDENTITY_KEY_FILE,
+];
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 const PINNED_KEY_HINT =
@@ -150,8 +160,8 @@ function filterOptions(command: Command): Command {
 /**
  * A checkpoint verification key from what a person has at hand: a PEM file (an SPKI public key, or a private
  * key whose public half is taken), a file or argument of 64 hex digits (a raw Ed25519 public key, as silos
- * enrol with), or a folder: an aggregator's audit key folder (public.pem) or a silo's state folder
- * (identity.key). Only the public half is kept.
+ * enrol with), or a folder: an aggregator's audit key folder (public.pem), a silo's state folder
+ * (identity/identity.key) or its identity folder (identity.key). Only the public half is kept.
  */
 export async function loadPublicKey(spec: string): Promise<KeyObject> {
   const info = await stat(spec).catch(() => undefined);
@@ -162,7 +172,7 @@ export async function loadPublicKey(spec: string): Promise<KeyObject> {
     );
   }
   if (info.isDirectory()) {
-    for (const name of [AGGREGATOR_PUBLIC_KEY_FILE, IDENTITY_KEY_FILE]) {
+    for (const name of KEY_FOLDER_FILES) {
       const path = join(spec, name);
       if (
         await stat(path)
@@ -172,7 +182,7 @@ export async function loadPublicKey(spec: string): Promise<KeyObject> {
         return keyFromFile(path);
     }
     throw badArguments(
-      `--key ${spec}: the folder holds neither ${AGGREGATOR_PUBLIC_KEY_FILE} (an aggregator's audit key folder) nor ${IDENTITY_KEY_FILE} (a silo's state folder)`,
+      `--key ${spec}: the folder holds none of ${KEY_FOLDER_FILES.join(', ')} (an aggregator's audit key folder, a silo's state or identity folder)`,
     );
   }
   if (info.size > MAX_KEY_FILE_BYTES)
@@ -271,14 +281,8 @@ export async function verifyFile(
   kind: 'export' | 'silo log',
   keys: readonly KeyObject[],
 ): Promise<VerifyReport> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile())
-    throw badArguments(`${kind === 'export' ? '--file' : '--silo-log'} ${path}: no such file`);
-  let exported: AuditExport;
-  try {
-    exported = await readAuditExport(createReadStream(path));
-  } catch (err) {
-    if (!(err instanceof AuditError)) throw err;
+  const read = await readLogFile(path, kind === 'export' ? '--file' : '--silo-log');
+  if (read instanceof AuditError) {
     return {
       ok: false,
       source: `${kind} ${path}`,
@@ -287,11 +291,31 @@ export async function verifyFile(
       checkpoints: 0,
       coveredEntries: 0,
       uncheckpointedTail: 0,
-      fault: { code: err.code, message: err.message },
+      fault: { code: read.code, message: read.message },
       keys: keys.map((k) => fingerprintOfPublicKey(k)),
       signers: [],
     };
   }
+  return verifyRead(path, read, keys);
+}
+
+/** The file read as an export or log, or the AuditError saying which line is wrong; exit 2 when it is missing. */
+async function readLogFile(path: string, option: string): Promise<AuditExport | AuditError> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw badArguments(`${option} ${path}: no such file`);
+  try {
+    return await readAuditExport(createReadStream(path));
+  } catch (err) {
+    if (err instanceof AuditError) return err;
+    throw err;
+  }
+}
+
+async function verifyRead(
+  path: string,
+  exported: AuditExport,
+  keys: readonly KeyObject[],
+): Promise<VerifyReport> {
   const v = await verifyAuditExport(exported, keys);
   const what = exported.header.kind === 'log' ? 'silo log' : `export`;
   return reportOf(
@@ -451,6 +475,137 @@ export async function writeExport(
     checkpoints: exported.checkpoints.length,
     partial: exported.partial,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Cross-check
+
+export interface CrossCheckReport extends CrossCheckResult {
+  siloLog: string;
+  export: string;
+  /** The export is a selection: updates outside its filter show as only in the silo's log. */
+  partialExport: boolean;
+  /** Each file's own verification against the --key keys; null when no key was given. */
+  verification: { siloLog: VerifyReport; export: VerifyReport } | null;
+}
+
+/** The one silo a silo log speaks for: every entry of a silo agent's log has the actor silo:<its id>. */
+function siloOfLog(log: AuditExport, path: string): string {
+  const ids = new Set(
+    log.entries.filter((e) => e.actor.startsWith('silo:')).map((e) => e.actor.slice('silo:'.length)),
+  );
+  if (ids.size === 1) return [...ids][0];
+  throw badArguments(
+    ids.size === 0
+      ? `--silo-log ${path} names no silo (no entry by silo:<name>); say which with --silo <name>`
+      : `--silo-log ${path} holds entries of several silos (${[...ids].join(', ')}); say which with --silo <name>`,
+  );
+}
+
+/**
+ * A silo's own log held against the aggregator's export: every update the silo sent must be accepted with the
+ * same digest, and nothing accepted in its name that it did not send. With keys, each file is verified first,
+ * since a comparison of contents proves nothing about a log that was rewritten.
+ */
+export async function crossCheckFiles(
+  siloLogPath: string,
+  exportPath: string,
+  keys: readonly KeyObject[],
+  siloId?: string,
+): Promise<CrossCheckReport> {
+  const siloLog = await readLogFile(siloLogPath, '--silo-log');
+  const exported = await readLogFile(exportPath, '--export');
+  for (const [read, option, path] of [
+    [siloLog, '--silo-log', siloLogPath],
+    [exported, '--export', exportPath],
+  ] as const) {
+    if (read instanceof AuditError) {
+      throw new CliError(
+        `${option} ${path} cannot be read, so nothing was compared: ${read.message}`,
+        read.code,
+      );
+    }
+  }
+  const log = siloLog as AuditExport;
+  const aggregator = exported as AuditExport;
+  if (log.header.kind !== 'log') {
+    throw badArguments(
+      `--silo-log ${siloLogPath} is an export, not a silo's log (<silo state dir>/audit.jsonl)`,
+    );
+  }
+  if (aggregator.header.kind !== 'export') {
+    throw badArguments(`--export ${exportPath} is a silo's log, not an export made by cohort audit export`);
+  }
+  const silo = siloId ?? siloOfLog(log, siloLogPath);
+  const result = await crossCheck(log.entries, aggregator.entries, { siloId: silo });
+  const verification =
+    keys.length === 0
+      ? null
+      : {
+          siloLog: await verifyRead(siloLogPath, log, keys),
+          export: await verifyRead(exportPath, aggregator, keys),
+        };
+  return {
+    ...result,
+    ok: result.ok && (verification === null || (verification.siloLog.ok && verification.export.ok)),
+    siloLog: siloLogPath,
+    export: exportPath,
+    partialExport: aggregator.partial,
+    verification,
+  };
+}
+
+const digestOf = (hex: string): string => `${hex.slice(0, 16)}…`;
+
+export function formatCrossCheck(r: CrossCheckReport): string {
+  const lines = [
+    `Silo ${r.siloId} against the aggregator's export: ${r.matched.length} updates matched, ${r.digestMismatches.length} digest mismatches, ` +
+      `${r.onlySilo.length} only in the silo's log, ${r.onlyAggregator.length} only in the aggregator's.`,
+  ];
+  if (r.verification === null) {
+    lines.push(
+      "Signatures not checked: without --key this compares contents only (pass the silo's state folder and the aggregator's public.pem).",
+    );
+  } else {
+    for (const [what, v] of [
+      ["the silo's log", r.verification.siloLog],
+      ['the export', r.verification.export],
+    ] as const) {
+      lines.push(
+        v.ok
+          ? `${what} verifies: ${v.entries} entries, ${v.checkpoints} checkpoints, ${v.uncheckpointedTail} after the last checkpoint`
+          : `${what} is BROKEN${v.firstBrokenSeq === undefined ? '' : ` at entry ${v.firstBrokenSeq}`}: ${v.fault?.code ?? ''} ${v.fault?.message ?? ''}`,
+      );
+    }
+  }
+  for (const m of r.digestMismatches) {
+    lines.push(
+      `MISMATCH job ${m.jobId} round ${m.round}: the silo sent ${digestOf(m.siloDigest)}, the aggregator accepted ${digestOf(m.aggregatorDigest)} (silo entry ${m.siloSeq}, aggregator entry ${m.aggregatorSeq})`,
+    );
+  }
+  for (const s of r.onlySilo) {
+    lines.push(
+      `ONLY IN THE SILO'S LOG job ${s.jobId} round ${s.round}: sent ${digestOf(s.updateDigest)} (silo entry ${s.seq}), ` +
+        (s.rejectedSeq === undefined
+          ? 'neither accepted nor rejected on record'
+          : `rejected on record (aggregator entry ${s.rejectedSeq})`),
+    );
+  }
+  for (const a of r.onlyAggregator) {
+    lines.push(
+      `ONLY IN THE AGGREGATOR'S job ${a.jobId} round ${a.round}: accepted ${digestOf(a.updateDigest)} in the silo's name (aggregator entry ${a.seq}), which the silo never sent`,
+    );
+  }
+  for (const u of r.unreadable) lines.push(`UNREADABLE ${u.side} entry ${u.seq}: ${u.problem}`);
+  if (r.partialExport) {
+    lines.push("The export is filtered: updates outside its filter show as only in the silo's log.");
+  }
+  lines.push(
+    r.ok
+      ? 'OK: every update the silo sent was accepted with the same digest (or rejected on record), and nothing else in its name.'
+      : 'DISCREPANCIES: the two records of what left this hospital do not agree (see above).',
+  );
+  return lines.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -623,6 +778,27 @@ export function registerAuditCommand(program: Command): void {
           ? await verifyDatabase(source.target, keys)
           : await verifyFile(source.path, source.kind, keys);
       report(Boolean(o.json), result, () => formatVerification(result));
+      if (!result.ok) process.exitCode = 1;
+    });
+
+  audit
+    .command('cross-check')
+    .description(
+      "hold a silo's own log against the aggregator's export: every update sent accepted with the same digest; exit 1 if not",
+    )
+    .requiredOption('--silo-log <file>', "the silo's log (<silo state dir>/audit.jsonl)")
+    .requiredOption('--export <file>', "the aggregator's export (cohort audit export)")
+    .option('--silo <name>', "the silo, when its log does not say (default: the silo its log's entries name)")
+    .option(
+      '--key <key>',
+      "verify both files first with these keys (the silo's state folder, the aggregator's public.pem); repeatable",
+      collect,
+    )
+    .option('--json', 'print one JSON object as the last line of standard output')
+    .action(async (o: { siloLog: string; export: string; silo?: string; key?: string[]; json?: boolean }) => {
+      const keys = o.key === undefined ? [] : await loadPublicKeys(o.key);
+      const result = await crossCheckFiles(o.siloLog, o.export, keys, o.silo);
+      report(Boolean(o.json), result, () => formatCrossCheck(result));
       if (!result.ok) process.exitCode = 1;
     });
 }
