@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { badArguments, parsePositiveInt, report } from '../output.js';
 
-const SUITES = ['aggregate', 'aggregation', 'round', 'trust', 'privacy'] as const;
+const SUITES = ['aggregate', 'aggregation', 'round', 'trust', 'privacy', 'audit'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** `cohort bench <suite>`: figures, not pass/fail tests; with --json the last line is one JSON object. */
@@ -28,9 +28,29 @@ export function registerBenchCommand(program: Command): void {
       parsePositiveInt('--rounds'),
       10,
     )
+    .option(
+      '--entries <n>',
+      'audit: entries appended by 64 concurrent appenders',
+      parsePositiveInt('--entries'),
+      20_000,
+    )
+    .option(
+      '--database-url <url>',
+      'audit: an empty, throwaway PostgreSQL database (entries written there can never be deleted); default PGlite in memory',
+    )
     .option('--json', 'print one JSON object as the last line of standard output')
     .action(
-      async (suite: string, o: { parameters: number; updates: number; rounds: number; json?: boolean }) => {
+      async (
+        suite: string,
+        o: {
+          parameters: number;
+          updates: number;
+          rounds: number;
+          entries: number;
+          databaseUrl?: string;
+          json?: boolean;
+        },
+      ) => {
         if (!SUITES.includes(suite as Suite))
           throw badArguments(`unknown suite "${suite}"; choose one of ${SUITES.join(', ')}`);
         const result =
@@ -42,7 +62,9 @@ export function registerBenchCommand(program: Command): void {
                 ? await benchTrust(o.parameters)
                 : suite === 'privacy'
                   ? await benchPrivacy()
-                  : await benchRound(o.rounds);
+                  : suite === 'audit'
+                    ? await benchAuditSuite(o.entries, o.databaseUrl)
+                    : await benchRound(o.rounds);
         report(Boolean(o.json), result, () =>
           Object.entries(result)
             .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
@@ -351,6 +373,31 @@ async function benchPrivacy(): Promise<Record<string, unknown>> {
     target: { ratio: 3 },
     calibrateMs: round(calibrateMs),
   };
+}
+
+/**
+ * The audit trail's costs: appends per second through the group-committing writer (many appenders, and one
+ * awaiting each append), checkpoint signing, and verification per 100,000 entries.
+ */
+async function benchAuditSuite(
+  entries: number,
+  databaseUrl: string | undefined,
+): Promise<Record<string, unknown>> {
+  const { AuditError, benchAudit } = await import('@cohort/audit');
+  const { openDatabase } = await import('@cohort/storage');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw badArguments('--database-url must be a PostgreSQL URL such as postgres://user@host:5432/bench');
+  }
+  const database = databaseUrl === undefined ? undefined : await openDatabase({ url: databaseUrl });
+  try {
+    return { suite: 'audit', ...(await benchAudit({ entries, database })) };
+  } catch (err) {
+    // A database that already holds entries: the person has to point the bench at an empty one.
+    if (err instanceof AuditError && err.code === 'INVALID_ARGUMENT') throw badArguments(err.message);
+    throw err;
+  } finally {
+    await database?.close();
+  }
 }
 
 /** Median wall time of `runs` calls, after one warm-up call unless the caller has already made it. */
