@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@cohort/observability';
 import { GatewayConfig, type GatewayLogLevel, type GatewayOptions } from './config.js';
 import { PinoNestLogger } from './common/logger.js';
+import { serveApiDocs } from './common/openapi.js';
 import { GatewayModule } from './gateway.module.js';
 import {
   trainingLibraryConverter,
@@ -91,6 +92,7 @@ export async function startGateway(
   app.use(requestLog(logger));
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.enableVersioning({ type: VersioningType.URI });
+  serveApiDocs(app, config.auth.mode === 'dev');
   try {
     await app.listen(config.port, config.host);
   } catch (err) {

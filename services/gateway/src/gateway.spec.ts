@@ -112,8 +112,11 @@ class FakeAggregator implements JobsServiceController {
     return job;
   }
 
+  /** What watchJob streams (then completes); without it the stream stays open and silent. */
+  watchEvents: JobEvent[] | undefined;
+
   watchJob(): Observable<JobEvent> {
-    return NEVER;
+    return this.watchEvents ? from(this.watchEvents) : NEVER;
   }
 
   downloadModel(request: DownloadModelRequest): Observable<ModelChunk> {
@@ -953,6 +956,122 @@ describe('gateway against a fake aggregator', () => {
       expect(recorded[1]).toMatchObject({ action: 'auth.refused', subject: 'gateway:/v1/jobs' });
       expect(recorded[1].actor).toMatch(/^client:/);
       expect(JSON.parse(recorded[1].detailsJson)).toMatchObject({ code: 'TOKEN_MISSING' });
+    });
+  });
+
+  it('serves the OpenAPI document and the interactive docs without sign-in, from local assets', async () => {
+    const doc = await request(gateway, '/docs/openapi.json', { token: null });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/jobs',
+        '/v1/jobs/{id}',
+        '/v1/jobs/{id}/events',
+        '/v1/audit',
+        '/v1/silos',
+        '/v1/me',
+      ]),
+    );
+    expect(doc.body.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/JobSpec',
+    );
+    expect(doc.body.components.schemas.JobSpec.required).toEqual(
+      expect.arrayContaining(['name', 'model', 'dataset', 'rounds']),
+    );
+    expect(doc.body.components.securitySchemes.bearer.scheme).toBe('bearer');
+    const page = await request(gateway, '/docs', { token: null });
+    expect(page.status).toBe(200);
+    const html = page.bytes.toString('utf8');
+    expect(html).toContain('swagger-ui');
+    // Every script and stylesheet comes from the gateway itself.
+    expect(html).not.toMatch(/(src|href)="https?:\/\//);
+  });
+
+  it('limits requests per principal per minute with 429 and Retry-After', async () => {
+    const limited = await start({ rateLimitPerMinute: 3 });
+    try {
+      const token = await tokenFor('rita', ['researcher']);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await request(limited, '/v1/jobs', { token })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await request(limited, '/v1/jobs', { token });
+      expect(refused.body.error.code).toBe('RATE_LIMITED');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Someone else is not held up by rita.
+      expect(
+        (await request(limited, '/v1/jobs', { token: await tokenFor('bob', ['researcher']) })).status,
+      ).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  describe('job progress as Server-Sent Events', () => {
+    it('streams the events with the job attached to status and round changes, then ends', async () => {
+      const job = aggregator.submitJob({ spec: validSpec as any, submittedBy: 'rita' });
+      aggregator.watchEvents = [
+        {
+          jobId: job.jobId,
+          type: 'status',
+          round: 0,
+          siloId: '',
+          message: 'running',
+          job,
+          atUnixMs: 1_700_000_000_000,
+        },
+        {
+          jobId: job.jobId,
+          type: 'update_accepted',
+          round: 1,
+          siloId: 'va',
+          message: '',
+          job: undefined,
+          atUnixMs: 1_700_000_001_000,
+        },
+        {
+          jobId: job.jobId,
+          type: 'round_completed',
+          round: 1,
+          siloId: '',
+          message: 'accuracy 0.700',
+          job: undefined,
+          atUnixMs: 1_700_000_002_000,
+        },
+      ];
+      const res = await fetch(`${gateway.url}/v1/jobs/${job.jobId}/events`, {
+        headers: { authorization: `Bearer ${await tokenFor('rita', ['researcher'])}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const text = await res.text();
+      const events = text
+        .split('\n\n')
+        .filter((block) => block.includes('data:'))
+        .map((block) => ({
+          type: /^event: (.*)$/m.exec(block)?.[1],
+          data: JSON.parse(/^data: (.*)$/m.exec(block)![1]),
+        }));
+      expect(events.map((e) => e.type)).toEqual(['status', 'update_accepted', 'round_completed']);
+      expect(events[0].data).toMatchObject({ type: 'status', message: 'running', job: { jobId: job.jobId } });
+      expect(events[1].data).toEqual({
+        type: 'update_accepted',
+        round: 1,
+        siloId: 'va',
+        message: '',
+        at: '2023-11-14T22:13:21.000Z',
+      });
+      expect(events[2].data.job).toMatchObject({ jobId: job.jobId, submittedBy: 'rita' });
+    });
+
+    it("refuses another researcher's job before any stream opens", async () => {
+      const job = aggregator.submitJob({ spec: validSpec as any, submittedBy: 'rita' });
+      const res = await request(gateway, `/v1/jobs/${job.jobId}/events`, {
+        token: await tokenFor('bob', ['researcher']),
+      });
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('JOB_NOT_FOUND');
+      expect((await request(gateway, `/v1/jobs/${job.jobId}/events`, { token: null })).status).toBe(401);
     });
   });
 

@@ -12,6 +12,7 @@ import {
   type ListAuditRequest,
   type ListAuditResponse,
   type InviteSiloRequest,
+  type JobEvent,
   type Job,
   type JobsServiceClient,
   type ListJobsRequest,
@@ -116,6 +117,18 @@ export class JobsClient implements OnModuleInit {
       timeout({ each: context.timeoutMs }),
       catchError((err: unknown) => throwError(() => fromAggregatorError(err, context))),
     );
+  }
+
+  /** The job's events as the aggregator streams them, first its current state; no idle limit (rounds take long). */
+  watchJob(jobId: string): Observable<JobEvent> {
+    const context: CallContext = {
+      action: `watch job ${jobId}`,
+      notFound: jobNotFound(jobId),
+      timeoutMs: this.config.requestTimeoutMs,
+    };
+    return this.jobs
+      .watchJob({ jobId })
+      .pipe(catchError((err: unknown) => throwError(() => fromAggregatorError(err, context))));
   }
 
   /** The model as the aggregator streams it; a silence longer than the idle timeout ends it with a 504. */

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   Controller,
   Get,
@@ -14,6 +15,8 @@ import { AuditService } from './audit.service.js';
 import type { AuditPageView, AuditVerificationView } from './audit-view.js';
 
 /** Compliance: the audit trail, filtered and paged, exported with its checkpoints, and verified in place. */
+@ApiTags('audit')
+@ApiBearerAuth()
 @Controller({ path: 'audit', version: '1' })
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

@@ -1,11 +1,13 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthError, can, type Permission, type Principal, type TokenVerifier } from '@cohort/auth';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { JobsClient } from '../aggregator/jobs.client.js';
 import { GatewayErrorCode, GatewayException } from '../common/gateway.exception.js';
-import { LOGGER } from '../common/tokens.js';
+import { GATEWAY_CONFIG, LOGGER } from '../common/tokens.js';
+import type { GatewayConfig } from '../config.js';
+import { RateLimiter } from './rate-limiter.js';
 import { PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators.js';
 import { TOKEN_VERIFIER } from './auth.tokens.js';
 
@@ -25,7 +27,25 @@ export class AuthGuard implements CanActivate {
     @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
     private readonly jobs: JobsClient,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.limiter = new RateLimiter(config.rateLimitPerMinute);
+  }
+
+  private readonly limiter: RateLimiter;
+
+  /** 429 with Retry-After once a caller has used up its minute. */
+  private limit(context: ExecutionContext, key: string): void {
+    const wait = this.limiter.take(key);
+    if (wait === 0) return;
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
+    throw new GatewayException(
+      GatewayErrorCode.RESOURCE_EXHAUSTED,
+      `too many requests from ${key}; retry in ${wait} s`,
+      [],
+      'RATE_LIMITED',
+    );
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -36,6 +56,8 @@ export class AuthGuard implements CanActivate {
       principal = await this.verifier.verify(request.headers.authorization);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
+      // Failed sign-ins count against the client's address, so guessing tokens is slow too.
+      this.limit(context, `client:${request.ip ?? 'unknown'}`);
       this.refused(request, undefined, err.code, err.message);
       if (UNAVAILABLE.has(err.code)) {
         throw new GatewayException(GatewayErrorCode.AUTH_UNAVAILABLE, err.message, [], err.code);
@@ -45,6 +67,7 @@ export class AuthGuard implements CanActivate {
       throw new GatewayException(status, err.message, [], err.code);
     }
     request.principal = principal;
+    this.limit(context, `user:${principal.subject}`);
     const needed = this.reflector.getAllAndOverride<Permission[] | undefined>(PERMISSION_KEY, targets) ?? [];
     const missing = needed.filter((p) => !can(principal, p));
     if (missing.length > 0 && missing.length === needed.length) {

@@ -1,3 +1,4 @@
+import { ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Header, Inject, NotFoundException, VERSION_NEUTRAL } from '@nestjs/common';
 import type { DevIssuer, OpenIdConfiguration } from '@cohort/auth';
 import type { JSONWebKeySet } from 'jose';
@@ -5,6 +6,7 @@ import { Public } from './auth.decorators.js';
 import { DEV_ISSUER } from './auth.tokens.js';
 
 /** The development issuer's discovery document and public keys, so any OIDC client can verify its tokens. */
+@ApiTags('sign-in')
 @Controller({ path: 'dev-issuer', version: VERSION_NEUTRAL })
 @Public()
 export class DevIssuerController {

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Header } from '@nestjs/common';
 import { permissionsOf, type Principal as SignedIn } from '@cohort/auth';
 import { CurrentPrincipal } from '../common/principal.decorator.js';
@@ -11,6 +12,8 @@ export interface MeView {
 }
 
 /** Who the token says the caller is, and what they may do: for `cohort login` and the dashboard's menus. */
+@ApiTags('me')
+@ApiBearerAuth()
 @Controller({ path: 'me', version: '1' })
 export class MeController {
   @Get()

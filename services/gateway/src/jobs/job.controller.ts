@@ -1,4 +1,16 @@
-import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Sse,
+  type MessageEvent,
+} from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import type { Principal as SignedIn } from '@cohort/auth';
 import { RequirePermission } from '../auth/auth.decorators.js';
 import { JsonBody } from '../common/json-body.decorator.js';
@@ -6,6 +18,8 @@ import { CurrentPrincipal, Principal } from '../common/principal.decorator.js';
 import { JobService } from './job.service.js';
 import type { JobListView, JobView } from './job-view.js';
 
+@ApiTags('jobs')
+@ApiBearerAuth()
 @Controller({ path: 'jobs', version: '1' })
 export class JobController {
   constructor(private readonly jobs: JobService) {}
@@ -26,6 +40,16 @@ export class JobController {
   @RequirePermission('job.read.own', 'job.read.any')
   get(@Param('id') jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<JobView> {
     return this.jobs.get(jobId, principal);
+  }
+
+  /** Server-Sent Events: `status`, `round_started`, `update_accepted`, `round_completed` … (see JobEventView). */
+  @Sse(':id/events')
+  @RequirePermission('job.read.own', 'job.read.any')
+  events(
+    @Param('id') jobId: string,
+    @CurrentPrincipal() principal: SignedIn,
+  ): Promise<Observable<MessageEvent>> {
+    return this.jobs.events(jobId, principal);
   }
 
   @Post(':id/cancel')

@@ -1,7 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { can, ownsOrCan, type Principal } from '@cohort/auth';
 import { parseJobSpec } from '@cohort/jobs';
-import type { Job } from '@cohort/protocol';
+import type { Job, JobEvent } from '@cohort/protocol';
+import type { MessageEvent } from '@nestjs/common';
+import {
+  catchError,
+  concatMap,
+  from,
+  interval,
+  last,
+  map,
+  merge,
+  of,
+  share,
+  takeUntil,
+  type Observable,
+} from 'rxjs';
 import { z } from 'zod';
 import { JobsClient } from '../aggregator/jobs.client.js';
 import { GatewayErrorCode, GatewayException } from '../common/gateway.exception.js';
@@ -87,4 +101,61 @@ export class JobService {
       await this.jobs.cancelJob({ jobId, requestedBy: principal.subject, reason: parsed?.reason ?? '' }),
     );
   }
+
+  /**
+   * The job's progress for Server-Sent Events: the aggregator's events, each status change and finished round
+   * with the job as it now is (metrics, ε, outlier flags), and a keep-alive every 15 s so proxies keep the
+   * connection. Ownership is checked before the stream opens, so a stranger gets a 404, not an empty stream.
+   */
+  async events(jobId: string, principal: Principal): Promise<Observable<MessageEvent>> {
+    await this.readable(jobId, principal);
+    const events = this.jobs.watchJob(jobId).pipe(
+      concatMap((e) =>
+        e.job
+          ? of(eventView(e, toJobView(e.job)))
+          : e.type === 'status' || e.type === 'round_completed'
+            ? from(this.jobs.getJob(jobId)).pipe(map((job) => eventView(e, toJobView(job))))
+            : of(eventView(e, undefined)),
+      ),
+      map((data): MessageEvent => ({ type: data.type, data })),
+    );
+    const keepAlive = interval(KEEP_ALIVE_MS).pipe(map((): MessageEvent => ({ type: 'ping', data: {} })));
+    // One watch per client: the keep-alive stops when the (shared) event stream ends.
+    const shared = events.pipe(share());
+    return merge(shared, keepAlive.pipe(takeUntil(shared.pipe(last(undefined, null))))).pipe(
+      catchError((err: unknown) =>
+        of<MessageEvent>({
+          type: 'error',
+          data: {
+            code: err instanceof GatewayException ? err.publicCode : 'INTERNAL',
+            message: (err as Error).message,
+          },
+        }),
+      ),
+    );
+  }
+}
+
+const KEEP_ALIVE_MS = 15_000;
+
+/** What an SSE client receives in each event's data. */
+export interface JobEventView {
+  type: string;
+  round: number;
+  siloId: string | null;
+  message: string;
+  at: string;
+  /** The job after a status change or a finished round; absent on per-update events. */
+  job?: JobView;
+}
+
+function eventView(e: JobEvent, job: JobView | undefined): JobEventView {
+  return {
+    type: e.type,
+    round: e.round,
+    siloId: e.siloId || null,
+    message: e.message,
+    at: new Date(e.atUnixMs || Date.now()).toISOString(),
+    ...(job ? { job } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Header, Param, type StreamableFile } from '@nestjs/common';
 import type { Principal as SignedIn } from '@cohort/auth';
 import { RequirePermission } from '../auth/auth.decorators.js';
@@ -5,6 +6,8 @@ import { CurrentPrincipal } from '../common/principal.decorator.js';
 import { ModelService } from './model.service.js';
 
 /** The released model of a job in the TensorFlow.js layers format: tf.loadLayersModel('<gateway>/v1/jobs/ID/model'). */
+@ApiTags('jobs')
+@ApiBearerAuth()
 @Controller({ path: 'jobs', version: '1' })
 @RequirePermission('model.download.own', 'model.download.any')
 export class ModelController {

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { RequirePermission } from '../auth/auth.decorators.js';
 import { JsonBody } from '../common/json-body.decorator.js';
@@ -5,6 +6,8 @@ import { Principal } from '../common/principal.decorator.js';
 import { SiloService } from './silo.service.js';
 import type { SiloInvitationView, SiloListView, SiloView } from './silo-view.js';
 
+@ApiTags('silos')
+@ApiBearerAuth()
 @Controller({ path: 'silos', version: '1' })
 export class SiloController {
   constructor(private readonly silos: SiloService) {}
