@@ -1,9 +1,12 @@
 import { openDatabase, type Database, type TestDatabase } from '@cohort/storage';
+import { AuditLog } from './audit-log.js';
 import { createCheckpointSigner } from './checkpoint.js';
+import { entryHash } from './entry.js';
 import { PostgresAuditStore } from './postgres-store.js';
 import { AUDIT_SCHEMA_SQL, ensureAuditSchema } from './schema.js';
 import { auditBackends } from './testing/backends.js';
 import { randomKey, rfc8037Key } from './testing/keys.js';
+import { verifyAuditStore } from './verify.js';
 import { assertChained, draft, storeContract } from './testing/store-contract.js';
 
 const backends = await auditBackends();
@@ -157,6 +160,105 @@ describe.each(backends)('several writers on $name', (backend) => {
       expect(c.seq).toBe(i + 1);
       expect(c.fromSeq).toBe(i === 0 ? 1 : checkpoints[i - 1].toSeq + 1);
       expect(c.headHash).toBe(entries[c.toSeq - 1].hash);
+    });
+  });
+});
+
+describe.each(backends)('tampering by a database superuser on $name', (backend) => {
+  let db: Database;
+  const key = rfc8037Key();
+
+  // 30 entries; checkpoints over 1–10 and 11–20; 21–30 not yet checkpointed.
+  beforeEach(async () => {
+    db = (await sharedDatabase(backend)).db;
+    await emptyAuditTables(db);
+    const log = new AuditLog({ store: new PostgresAuditStore(db), signingKey: key.privateKey });
+    for (let i = 1; i <= 30; i++) {
+      await log.append({
+        actor: 'aggregator',
+        action: 'update.accepted',
+        subject: 'job:j1',
+        details: { i, siloId: 'va' },
+      });
+      if (i === 10 || i === 20) await log.checkpoint();
+    }
+  });
+
+  async function asSuperuser(sql: string, params?: unknown[]): Promise<void> {
+    await db.query(
+      'ALTER TABLE audit_entries DISABLE TRIGGER ALL; ALTER TABLE audit_checkpoints DISABLE TRIGGER ALL',
+    );
+    try {
+      await db.query(sql, params);
+    } finally {
+      await db.query(
+        'ALTER TABLE audit_entries ENABLE TRIGGER ALL; ALTER TABLE audit_checkpoints ENABLE TRIGGER ALL',
+      );
+    }
+  }
+  const verify = () => verifyAuditStore(new PostgresAuditStore(db), [key.publicKey]);
+
+  it('leaves an untouched log verifying', async () => {
+    expect(await verify()).toMatchObject({ ok: true, entries: 30, checkpoints: 2, uncheckpointedTail: 10 });
+  });
+
+  it('is caught when a detail is edited', async () => {
+    await asSuperuser(
+      `UPDATE audit_entries SET details = jsonb_set(details, '{siloId}', '"hungary"') WHERE seq = 5`,
+    );
+    expect(await verify()).toMatchObject({ ok: false, fault: { code: 'HASH_MISMATCH', seq: 5 } });
+  });
+
+  it('is caught when an entry is deleted, even one not yet checkpointed', async () => {
+    await asSuperuser('DELETE FROM audit_entries WHERE seq = 25');
+    expect(await verify()).toMatchObject({ ok: false, fault: { code: 'SEQUENCE_GAP', seq: 25 } });
+  });
+
+  it('is caught when an entry is rewritten with its hash recomputed', async () => {
+    const [row] = await new PostgresAuditStore(db).listEntries({ fromSeq: 7, toSeq: 7 });
+    const forged = { ...row, actor: 'user:mallory' };
+    await asSuperuser('UPDATE audit_entries SET actor = $1, hash = $2 WHERE seq = 7', [
+      forged.actor,
+      entryHash(forged),
+    ]);
+    expect(await verify()).toMatchObject({ ok: false, fault: { code: 'CHAIN_BROKEN', seq: 8 } });
+  });
+
+  it('is caught by the signed checkpoint when the whole chain after an edit is recomputed', async () => {
+    const store = new PostgresAuditStore(db);
+    const entries = await store.listEntries();
+    entries[14].actor = 'user:mallory';
+    for (let i = 14; i < entries.length; i++) {
+      if (i > 14) entries[i].prevHash = entries[i - 1].hash;
+      entries[i].hash = entryHash(entries[i]);
+      await asSuperuser('UPDATE audit_entries SET actor = $1, prev_hash = $2, hash = $3 WHERE seq = $4', [
+        entries[i].actor,
+        entries[i].prevHash,
+        entries[i].hash,
+        entries[i].seq,
+      ]);
+    }
+    expect(await verify()).toMatchObject({
+      ok: false,
+      fault: { code: 'CHECKPOINT_HEAD', seq: 11, checkpointSeq: 2 },
+    });
+  });
+
+  it('is caught when a checkpoint is deleted or its root replaced', async () => {
+    await asSuperuser('DELETE FROM audit_checkpoints WHERE seq = 1');
+    expect(await verify()).toMatchObject({
+      ok: false,
+      fault: { code: 'CHECKPOINT_GAP', checkpointSeq: 1, seq: 1 },
+    });
+    await emptyAuditTables(db);
+    const log = new AuditLog({ store: new PostgresAuditStore(db), signingKey: key.privateKey });
+    for (let i = 1; i <= 3; i++)
+      await log.append({ actor: 'aggregator', action: 'job.completed', subject: 'job:j1' });
+    await log.close();
+    await asSuperuser(`UPDATE audit_checkpoints SET merkle_root = repeat('0', 64)`);
+    expect(await verify()).toMatchObject({
+      ok: false,
+      fault: { code: 'CHECKPOINT_SIGNATURE', checkpointSeq: 1 },
     });
   });
 });
