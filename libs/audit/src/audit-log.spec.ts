@@ -135,6 +135,8 @@ describe('AuditLog', () => {
     await log.append(entry(1));
     await waitFor(() => errors.length > 0);
     expect(errors[0]).toMatchObject({ message: 'checkpoint table locked' });
+    // The timer must never keep a process alive on its own.
+    expect((log as unknown as { timer: NodeJS.Timeout }).timer.hasRef()).toBe(false);
     log.stopCheckpointTimer();
     expect(() => log.startCheckpointTimer(0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
