@@ -5,6 +5,8 @@ import type { Job } from '@cohort/protocol';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { MeView } from '../../gateway/src/auth/me.controller.js';
+import type { JobEventView } from '../../gateway/src/jobs/job.service.js';
+import type { JobListView } from '../../gateway/src/jobs/job-view.js';
 import type { AuditPageView, AuditVerificationView } from '../../gateway/src/audit/audit-view.js';
 import type { SiloInvitationView, SiloListView, SiloView } from '../../gateway/src/silos/silo-view.js';
 import { badArguments, CliError } from './output.js';
@@ -85,6 +87,51 @@ export class GatewayClient {
 
   getJob(id: string): Promise<Job> {
     return this.request<Job>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** Jobs the token may see (a researcher: their own), newest first, one page. */
+  listJobs(
+    query: { submittedBy?: string; pageSize?: number; pageToken?: string } = {},
+  ): Promise<JobListView> {
+    const params = new URLSearchParams();
+    if (query.submittedBy) params.set('submittedBy', query.submittedBy);
+    if (query.pageSize) params.set('pageSize', String(query.pageSize));
+    if (query.pageToken) params.set('pageToken', query.pageToken);
+    const search = params.toString();
+    return this.request<JobListView>('GET', `/v1/jobs${search ? `?${search}` : ''}`);
+  }
+
+  cancelJob(id: string, reason?: string): Promise<Job> {
+    return this.request<Job>('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`, reason ? { reason } : {});
+  }
+
+  /**
+   * The job's Server-Sent Events, parsed: each event's data (with the job on status and round changes), until
+   * the stream ends; keep-alive pings are skipped.
+   */
+  async *watchJob(id: string): AsyncGenerator<JobEventView> {
+    const path = `/v1/jobs/${encodeURIComponent(id)}/events`;
+    const res = await this.send('GET', path);
+    if (!res.ok) await this.fail('GET', path, res);
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trimStart())
+          .join('\n');
+        if (!data) continue;
+        const event = JSON.parse(data) as JobEventView | Record<string, never>;
+        if ('type' in event && event.type !== 'ping') yield event as JobEventView;
+      }
+    }
   }
 
   /** The released model, as the TensorFlow.js layers-format pair model.json + model.weights.bin. */

@@ -4,6 +4,7 @@ import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
 import { registerDevCommands } from './commands/dev.command.js';
 import { registerInitCommand } from './commands/init.command.js';
+import { registerJobCommands } from './commands/job.command.js';
 import { registerLoginCommands } from './commands/login.command.js';
 import { registerPrivacyCommand } from './commands/privacy.command.js';
 import { registerServiceCommands } from './commands/services.command.js';
@@ -27,6 +28,7 @@ registerPrivacyCommand(program);
 registerAuditCommand(program);
 registerDevCommands(program);
 registerLoginCommands(program);
+registerJobCommands(program);
 
 const json = process.argv.includes('--json');
 try {
