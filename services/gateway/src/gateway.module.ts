@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { GATEWAY_CONFIG, LOGGER } from './common/tokens.js';
 import type { GatewayConfig } from './config.js';
 import { HealthModule } from './health/health.module.js';
@@ -47,6 +48,7 @@ export class GatewayModule {
         JobsModule,
         ModelsModule.register(deps.modelArtifacts),
         SilosModule,
+        DashboardModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -1007,6 +1007,19 @@ describe('gateway against a fake aggregator', () => {
     }
   });
 
+  it('refuses ids that try to leave their path, before anything reaches the aggregator', async () => {
+    // (A bare '..' or '%2E%2E' never reaches a route: the URL resolves it first.)
+    for (const id of ['..%2F..%2Fetc%2Fpasswd', 'a.b', '%00', 'x'.repeat(65)]) {
+      for (const path of [`/v1/jobs/${id}`, `/v1/jobs/${id}/model`, `/v1/jobs/${id}/events`]) {
+        const res = await request(gateway, path);
+        expect([path, res.status, res.body?.error?.code]).toEqual([path, 400, 'REQUEST_INVALID']);
+        expect(res.body.error.details[0].field).toBe('id');
+      }
+    }
+    expect((await request(gateway, '/v1/jobs/..%2F..%2Fx/cancel', { method: 'POST' })).status).toBe(400);
+    expect(aggregator.cancelled).toEqual([]);
+  });
+
   describe('job progress as Server-Sent Events', () => {
     it('streams the events with the job attached to status and round changes, then ends', async () => {
       const job = aggregator.submitJob({ spec: validSpec as any, submittedBy: 'rita' });

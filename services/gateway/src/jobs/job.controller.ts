@@ -17,6 +17,7 @@ import { JsonBody } from '../common/json-body.decorator.js';
 import { CurrentPrincipal, Principal } from '../common/principal.decorator.js';
 import { JobService } from './job.service.js';
 import type { JobListView, JobView } from './job-view.js';
+import { JobIdPipe } from './job-id.pipe.js';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -38,7 +39,7 @@ export class JobController {
 
   @Get(':id')
   @RequirePermission('job.read.own', 'job.read.any')
-  get(@Param('id') jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<JobView> {
+  get(@Param('id', JobIdPipe) jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<JobView> {
     return this.jobs.get(jobId, principal);
   }
 
@@ -46,7 +47,7 @@ export class JobController {
   @Sse(':id/events')
   @RequirePermission('job.read.own', 'job.read.any')
   events(
-    @Param('id') jobId: string,
+    @Param('id', JobIdPipe) jobId: string,
     @CurrentPrincipal() principal: SignedIn,
   ): Promise<Observable<MessageEvent>> {
     return this.jobs.events(jobId, principal);
@@ -56,7 +57,7 @@ export class JobController {
   @HttpCode(HttpStatus.OK)
   @RequirePermission('job.cancel.own', 'job.cancel.any')
   cancel(
-    @Param('id') jobId: string,
+    @Param('id', JobIdPipe) jobId: string,
     @JsonBody({ optional: true }) body: unknown,
     @CurrentPrincipal() principal: SignedIn,
   ): Promise<JobView> {

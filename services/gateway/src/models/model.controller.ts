@@ -4,6 +4,7 @@ import type { Principal as SignedIn } from '@cohort/auth';
 import { RequirePermission } from '../auth/auth.decorators.js';
 import { CurrentPrincipal } from '../common/principal.decorator.js';
 import { ModelService } from './model.service.js';
+import { JobIdPipe } from '../jobs/job-id.pipe.js';
 
 /** The released model of a job in the TensorFlow.js layers format: tf.loadLayersModel('<gateway>/v1/jobs/ID/model'). */
 @ApiTags('jobs')
@@ -15,13 +16,16 @@ export class ModelController {
 
   @Get(':id/model')
   @Header('Cache-Control', 'no-store')
-  modelJson(@Param('id') jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<object> {
+  modelJson(@Param('id', JobIdPipe) jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<object> {
     return this.models.modelJson(jobId, principal);
   }
 
   @Get(':id/model.weights.bin')
   @Header('Cache-Control', 'no-store')
-  weights(@Param('id') jobId: string, @CurrentPrincipal() principal: SignedIn): Promise<StreamableFile> {
+  weights(
+    @Param('id', JobIdPipe) jobId: string,
+    @CurrentPrincipal() principal: SignedIn,
+  ): Promise<StreamableFile> {
     return this.models.weights(jobId, principal);
   }
 }
