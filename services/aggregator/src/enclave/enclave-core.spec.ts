@@ -183,6 +183,18 @@ describe('EnclaveCore', () => {
     expect(core.release('job', 2).scores).toEqual([]);
   });
 
+  it('streams norm bounding like FedAvg: each update projected to the radius as it arrives', async () => {
+    const { core } = await enclaveWithAuthority();
+    core.openRound('job', 1, 2, undefined, { name: 'norm-bounding', params: { radius: 1 } });
+    await core.addUpdate(await sealedUpdate(core, 'a', [3, 4]));
+    await core.addUpdate(await sealedUpdate(core, 'b', [0.3, 0.4]));
+    // [3, 4] is projected to [0.6, 0.8]; equal weights: the mean of [0.6, 0.8] and [0.3, 0.4].
+    const { aggregate, scores } = core.release('job', 1);
+    expect([...unpackFloat32(aggregate)].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.45, 0.6]);
+    expect(scores.map((s) => s.siloId).sort()).toEqual(['a', 'b']);
+    expect(scores.find((s) => s.siloId === 'a')?.norm).toBeCloseTo(5, 5);
+  });
+
   it('describes no private key material', async () => {
     const { core } = await enclaveWithAuthority();
     const d = core.describe();

@@ -1,7 +1,11 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
   aggregate,
+  AGGREGATION_RULES,
   countSketch,
+  createStreamingAggregator,
+  isAggregationRule,
+  type StreamingAggregator,
   l2Norm,
   createMeanAccumulator,
   outlierScores,
@@ -61,6 +65,8 @@ interface OpenRound {
   /** Robust rules need every update at once: they stay here, in the enclave, until the round is released. */
   held: SiloUpdate[] | undefined;
   accumulator: MeanAccumulator;
+  /** A streaming rule other than FedAvg (norm bounding): folded in as updates arrive, like the mean. */
+  stream: StreamingAggregator | undefined;
   /**
    * Streaming rules keep a count sketch of each update (exact below SKETCH_WIDTH parameters) and its exact norm,
    * so the round still gets an outlier report in O(N·width) memory. Not under DP: scores describe single updates.
@@ -140,14 +146,21 @@ export class EnclaveCore {
   }
 
   openRound(jobId: string, round: number, parameterCount: number, dp?: EnclaveDp, rule?: EnclaveRule): void {
-    // FedAvg folds updates in as they come (O(P) memory); every other rule runs on the held updates at release.
-    const holds = !dp && rule !== undefined && rule.name !== 'fedavg';
+    // Streaming rules (FedAvg, norm bounding) fold updates in as they come, O(P) memory; the others run on the
+    // held updates at release. DP rounds always stream (a plain sum).
+    const streams =
+      rule === undefined || (isAggregationRule(rule.name) && AGGREGATION_RULES[rule.name].streaming);
+    const holds = !dp && !streams;
     this.rounds.set(key(jobId, round), {
       parameterCount,
       dp,
       rule,
       held: holds ? [] : undefined,
       accumulator: createMeanAccumulator(parameterCount),
+      stream:
+        !dp && streams && rule !== undefined && rule.name !== 'fedavg'
+          ? createStreamingAggregator(rule.name, parameterCount, rule.params)
+          : undefined,
       sketches: !dp && !holds ? [] : undefined,
       accepted: new Set(),
       opening: new Set(),
@@ -221,7 +234,7 @@ export class EnclaveCore {
           siloId: u.siloId,
           norm: l2Norm(delta),
         });
-        open_.accumulator.add(delta, u.exampleCount);
+        (open_.stream ?? open_.accumulator).add(delta, u.exampleCount);
       }
       if (!open_.held) delta.fill(0);
     } finally {
@@ -253,7 +266,7 @@ export class EnclaveCore {
       for (const u of open_.held) u.delta.fill(0);
       return { aggregate: bytesOf(centre), updates: open_.accepted.size, scores };
     }
-    let result = open_.accumulator.result();
+    let result = (open_.stream ?? open_.accumulator).result();
     if (open_.dp) {
       const sum = result.map((v) => v * open_.accumulator.totalWeight);
       result = open_.dp.mode === 'central' ? addGaussianNoise(sum, open_.dp.noiseStd) : sum;
