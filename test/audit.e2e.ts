@@ -393,11 +393,30 @@ describe('the audit trail of a two-round job, four hospitals on PGlite', () => {
       );
       expect(verified.code).toBe(0);
     }
+    // A selection (one job's entries) carries its covering checkpoints and verifies as such.
+    const selection = join(work, 'job.jsonl');
+    const filtered = await cohort(
+      'audit',
+      'export',
+      '--job',
+      job.jobId,
+      '--out',
+      selection,
+      '--gateway',
+      f.gatewayUrl,
+    );
+    expect(filtered.code).toBe(0);
+    const checked = await cohort('audit', 'verify', '--file', selection, '--key', keyFile, '--json');
+    expect(lastJson(checked.stdout)).toMatchObject({ ok: true, partial: true });
+    expect(lastJson(checked.stdout).entries).toBe(trail.filter((e) => e.details.jobId === job.jobId).length);
+    expect(checked.code).toBe(0);
+
     // Each download is itself on the record, under the auditor's name.
     const exports = (await readTrail(f)).filter((e) => e.action === 'audit.exported');
     expect(exports.map((e) => [e.actor, e.details.format])).toEqual([
       [`user:${AUDITOR}`, 'jsonl'],
       [`user:${AUDITOR}`, 'csv'],
+      [`user:${AUDITOR}`, 'jsonl'],
     ]);
     // Without a pinned key there is nothing to check signatures against: refused as a bad argument.
     const unpinned = await cohort('audit', 'verify', '--file', join(work, 'trail.jsonl'));
