@@ -48,7 +48,8 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 const PINNED_KEY_HINT =
   "checkpoint signatures can only be checked against a key you pinned: pass --key with the aggregator's " +
   `audit public key, <aggregator audit key dir>/${AGGREGATOR_PUBLIC_KEY_FILE} (written at every start; the key ` +
-  "dir defaults to audit-key/ beside the aggregator's data folder), or, for a silo's log, the silo's state folder";
+  "dir is audit-key/ beside the aggregator's data folder, .cohort/aggregator/audit-key by default), or, for a " +
+  "silo's log, the silo's state folder";
 
 // ---------------------------------------------------------------------------------------------------------
 // Arguments
