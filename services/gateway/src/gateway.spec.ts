@@ -1018,6 +1018,10 @@ describe('gateway against a fake aggregator', () => {
     }
     expect((await request(gateway, '/v1/jobs/..%2F..%2Fx/cancel', { method: 'POST' })).status).toBe(400);
     expect(aggregator.cancelled).toEqual([]);
+    // Each attempt is audited under the signed-in principal.
+    await waitUntil(() => aggregator.recorded.length >= 10);
+    expect(aggregator.recorded[0]).toMatchObject({ actor: 'user:researcher', action: 'request.refused' });
+    expect(JSON.parse(aggregator.recorded[0].detailsJson)).toMatchObject({ code: 'ID_INVALID' });
   });
 
   describe('job progress as Server-Sent Events', () => {

@@ -27,7 +27,7 @@ export const AUDIT_PUBLIC_KEYS = Symbol('AUDIT_PUBLIC_KEYS');
 
 const MAX_PAGE = 10_000;
 // What the gateway may write in its own name: events only it sees.
-const GATEWAY_ACTIONS = new Set(['auth.refused', 'audit.exported']);
+const GATEWAY_ACTIONS = new Set(['auth.refused', 'request.refused', 'audit.exported']);
 
 export function toFilter(f: AuditFilterMessage | undefined): AuditFilter {
   return {

@@ -7,6 +7,7 @@ import { JobsClient } from '../aggregator/jobs.client.js';
 import { GatewayErrorCode, GatewayException } from '../common/gateway.exception.js';
 import { GATEWAY_CONFIG, LOGGER } from '../common/tokens.js';
 import type { GatewayConfig } from '../config.js';
+import { JOB_ID_PATTERN, JobIdPipe } from '../jobs/job-id.pipe.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators.js';
 import { TOKEN_VERIFIER } from './auth.tokens.js';
@@ -68,6 +69,18 @@ export class AuthGuard implements CanActivate {
     }
     request.principal = principal;
     this.limit(context, `user:${principal.subject}`);
+    // An id that tries to leave its path is refused here, where the caller is known, so the attempt is audited.
+    const id = (request.params as Record<string, string | undefined>).id;
+    if (id !== undefined && !JOB_ID_PATTERN.test(id)) {
+      this.refused(
+        request,
+        principal,
+        'ID_INVALID',
+        `invalid id ${JSON.stringify(id.slice(0, 80))}`,
+        'request.refused',
+      );
+      throw new JobIdPipe().refusal(id);
+    }
     const needed = this.reflector.getAllAndOverride<Permission[] | undefined>(PERMISSION_KEY, targets) ?? [];
     const missing = needed.filter((p) => !can(principal, p));
     if (missing.length > 0 && missing.length === needed.length) {
@@ -78,7 +91,13 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private refused(request: Request, principal: Principal | undefined, code: string, message: string): void {
+  private refused(
+    request: Request,
+    principal: Principal | undefined,
+    code: string,
+    message: string,
+    action: 'auth.refused' | 'request.refused' = 'auth.refused',
+  ): void {
     const actor = principal ? `user:${principal.subject}` : `client:${request.ip ?? 'unknown'}`;
     const details = { code, method: request.method, path: request.path, reason: message };
     this.log.warn({ audit: true, actor, ...details }, 'request refused');
@@ -86,7 +105,7 @@ export class AuthGuard implements CanActivate {
     void this.jobs
       .recordAudit({
         actor,
-        action: 'auth.refused',
+        action,
         subject: `gateway:${request.path}`,
         detailsJson: JSON.stringify(details),
       })

@@ -7,13 +7,15 @@ export const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 @Injectable()
 export class JobIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!JOB_ID_PATTERN.test(value)) {
-      throw new GatewayException(
-        GatewayErrorCode.REQUEST_INVALID,
-        `invalid job id ${JSON.stringify(value.slice(0, 80))}`,
-        [{ field: 'id', message: 'a job id is 1 to 64 letters, digits or "-" (the UUID the job was given)' }],
-      );
-    }
+    if (!JOB_ID_PATTERN.test(value)) throw this.refusal(value);
     return value;
+  }
+
+  refusal(value: string): GatewayException {
+    return new GatewayException(
+      GatewayErrorCode.REQUEST_INVALID,
+      `invalid job id ${JSON.stringify(value.slice(0, 80))}`,
+      [{ field: 'id', message: 'a job id is 1 to 64 letters, digits or "-" (the UUID the job was given)' }],
+    );
   }
 }
