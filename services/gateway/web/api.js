@@ -52,6 +52,15 @@ export function whenSignInRefused(handler) {
 }
 
 /**
+ * @param {unknown} item
+ * @returns {item is FieldProblem}
+ */
+function isFieldProblem(item) {
+  const p = /** @type {{ field?: unknown, message?: unknown } | null} */ (item);
+  return typeof p === 'object' && p !== null && typeof p.field === 'string' && typeof p.message === 'string';
+}
+
+/**
  * @param {Response} response
  * @returns {Promise<ApiError>}
  */
@@ -61,12 +70,14 @@ async function errorOf(response) {
   /** @type {FieldProblem[]} */
   let details = [];
   try {
-    const body = /** @type {{ error?: { code?: unknown, message?: unknown, details?: unknown } }} */ (
-      await response.json()
-    );
+    /** @type {unknown} */
+    const raw = await response.json();
+    const body = /** @type {{ error?: { code?: unknown, message?: unknown, details?: unknown } }} */ (raw);
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
-    if (Array.isArray(body.error?.details)) details = /** @type {FieldProblem[]} */ (body.error.details);
+    /** @type {unknown[]} */
+    const items = Array.isArray(body.error?.details) ? body.error.details : [];
+    details = items.filter(isFieldProblem);
   } catch {
     // Not the gateway's JSON (a proxy's error page): the status line is all there is.
   }
@@ -105,14 +116,16 @@ export async function request(path, options = {}) {
 }
 
 /**
- * @template T
+ * The JSON body of a successful call; callers state the shape they expect.
  * @param {string} path
  * @param {{ method?: string, body?: unknown, token?: string | null, signal?: AbortSignal }} [options]
- * @returns {Promise<T>}
+ * @returns {Promise<unknown>}
  */
 export async function getJson(path, options = {}) {
   const response = await request(path, options);
-  return /** @type {Promise<T>} */ (response.json());
+  /** @type {unknown} */
+  const body = await response.json();
+  return body;
 }
 
 /**

@@ -103,9 +103,9 @@ function showSignIn(message, kind = 'info') {
 async function signIn(token, problem) {
   fill(problem, h('p', { class: 'notice info', role: 'status' }, 'Checking the token…'));
   try {
-    const who = await getJson('v1/me', { token });
+    const user = /** @type {Me} */ (await getJson('v1/me', { token }));
     storeToken(token);
-    signedIn(/** @type {Me} */ (who));
+    signedIn(user);
   } catch (err) {
     fill(problem, h('p', { class: 'notice error', role: 'alert' }, describeError(err)));
   }
@@ -191,7 +191,7 @@ async function start() {
     return;
   }
   try {
-    signedIn(await getJson('v1/me', { token }));
+    signedIn(/** @type {Me} */ (await getJson('v1/me', { token })));
   } catch (err) {
     // A refused token is dropped; an unreachable gateway keeps it, so a reload can succeed.
     if (err instanceof Error && 'status' in err && err.status === 401) forgetToken();

@@ -20,7 +20,7 @@ import { errorNotice, isAbort, pageHeading } from './ui.js';
  */
 
 const FILTERS = /** @type {const} */ (['jobId', 'siloId', 'actor', 'action', 'since', 'until']);
-const DETAILS_PREVIEW = 160;
+const DETAILS_PREVIEW = 100;
 
 /**
  * A datetime-local value is the user's wall-clock time; the API wants an instant.
@@ -39,6 +39,15 @@ function toLocalInput(iso) {
   if (Number.isNaN(t.getTime())) return '';
   const local = new Date(t.getTime() - t.getTimezoneOffset() * 60_000);
   return local.toISOString().slice(0, 19);
+}
+
+/**
+ * Local date and time to the second, compact enough for a table column; the exact instant is in the title.
+ * @param {string} iso
+ */
+function shortTime(iso) {
+  const local = toLocalInput(iso);
+  return local ? local.replace('T', ' ') : iso;
 }
 
 /**
@@ -154,10 +163,10 @@ export function renderAudit(ctx) {
       'tr',
       { 'data-seq': e.seq },
       h('td', {}, String(e.seq)),
-      h('td', {}, h('time', { datetime: e.time }, new Date(e.time).toLocaleString())),
+      h('td', {}, h('time', { datetime: e.time, title: e.time }, shortTime(e.time))),
       h('td', {}, e.actor),
       h('td', {}, h('code', {}, e.action)),
-      h('td', {}, e.subject),
+      h('td', { class: 'subject' }, e.subject),
       h(
         'td',
         { class: 'details' },

@@ -3,7 +3,7 @@
 // written by other people, and text nodes cannot run script.
 
 /** @typedef {Node | string | number | null | undefined | false} Leaf */
-/** @typedef {Leaf | Child[]} Child lists nest as deep as pages build lists of lists */
+/** @typedef {Leaf | Leaf[] | Leaf[][] | Leaf[][][]} Child lists nest as deep as pages build lists of lists */
 /** @typedef {Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>} Attrs */
 
 /**
@@ -25,7 +25,7 @@ function setAttributes(el, attrs) {
 export function append(parent, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    if (Array.isArray(child)) append(parent, child);
+    if (Array.isArray(child)) append(parent, /** @type {Child[]} */ (child));
     else parent.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
   }
 }

@@ -63,6 +63,16 @@ import { TERMINAL, errorNotice, isAbort, pageHeading, statusBadge } from './ui.j
 
 const MAX_ACTIVITY = 100;
 
+/** @type {Readonly<Record<string, string>>} */
+const EVENT_WORDS = {
+  status: 'Status:',
+  round_started: 'Started',
+  round_completed: 'Completed',
+  update_accepted: 'Update accepted:',
+  update_rejected: 'Update REJECTED:',
+  outlier: '⚑ Outlier flagged:',
+};
+
 /** @type {Readonly<Record<string, { symbol: string, word: string }>>} */
 const CELL = {
   accepted: { symbol: '✓', word: 'accepted' },
@@ -115,6 +125,7 @@ export function renderJob(ctx, jobId) {
       'section',
       { 'aria-labelledby': 'silos-heading' },
       h('h2', { id: 'silos-heading' }, 'Hospitals per round'),
+      h('p', { class: 'help' }, 'Each hospital’s answer to the offer, and its update in each round.'),
       grid,
     ),
     h(
@@ -141,7 +152,7 @@ export function renderJob(ctx, jobId) {
   /** @param {Job} j */
   function renderSummary(j) {
     const planned = j.spec?.rounds ?? 0;
-    /** @type {[string, import('./dom.js').Child | import('./dom.js').Child[]][]} */
+    /** @type {[string, import('./dom.js').Child][]} */
     const items = [
       ['Status', statusBadge(j.status)],
       ['Round', planned ? `${j.currentRound} of ${planned}` : String(j.currentRound)],
@@ -205,6 +216,14 @@ export function renderJob(ctx, jobId) {
       } else if (!TERMINAL.has(j.status)) {
         buttons.push(h('p', { class: 'help' }, 'The model can be downloaded once the job completes.'));
       }
+    } else if (can(ctx.me, 'job.read.any')) {
+      buttons.push(
+        h(
+          'p',
+          { class: 'help', id: 'no-model-note' },
+          'Your role reads every job’s progress; models are released only to the researchers who asked for them.',
+        ),
+      );
     }
     if (can(ctx.me, 'audit.read')) {
       buttons.push(
@@ -326,7 +345,11 @@ export function renderJob(ctx, jobId) {
     const table = h(
       'table',
       { class: 'grid', id: 'silo-table' },
-      h('caption', {}, 'Each hospital’s answer to the offer and its update in each round'),
+      h(
+        'caption',
+        { class: 'visually-hidden' },
+        'Each hospital’s answer to the offer and its update in each round',
+      ),
       h(
         'thead',
         {},
@@ -416,12 +439,15 @@ export function renderJob(ctx, jobId) {
   /** @param {JobEvent} e */
   function logEvent(e) {
     const time = new Date(e.at).toLocaleTimeString();
-    const what = [
-      e.type.replace(/_/g, ' '),
-      e.round ? `round ${e.round}` : '',
-      e.siloId ?? '',
-      e.message ? `— ${e.message}` : '',
-    ].filter(Boolean);
+    const what =
+      e.type === 'status'
+        ? ['Status:', e.message]
+        : [
+            EVENT_WORDS[e.type] ?? e.type.replace(/_/g, ' '),
+            e.round ? `round ${e.round}` : '',
+            e.siloId ?? '',
+            e.message ? `— ${e.message}` : '',
+          ].filter(Boolean);
     activity.prepend(
       h('li', { 'data-type': e.type }, h('time', { datetime: e.at }, time), ' ', what.join(' ')),
     );
@@ -489,13 +515,14 @@ export function renderJob(ctx, jobId) {
         live.textContent = 'Live: following this job’s events.';
         delay = 1000;
         await readEventStream(response, (event) => {
-          /** @type {JobEvent} */
-          let data;
+          /** @type {unknown} */
+          let parsed;
           try {
-            data = /** @type {JobEvent} */ (JSON.parse(event.data));
+            parsed = JSON.parse(event.data);
           } catch {
             return;
           }
+          const data = /** @type {JobEvent} */ (parsed);
           apply({ ...data, type: data.type || event.type });
         });
       } catch (err) {

@@ -132,6 +132,7 @@ export function renderSubmit(ctx) {
   });
 
   async function send() {
+    /** @type {unknown} */
     let spec;
     try {
       spec = JSON.parse(specBox.value);
