@@ -236,8 +236,8 @@ describe('bad input from silos, at enrolment and at connection: two hospitals an
     const task2 = await mallory.nextTask(isTrain(jobId, 2));
     // The round-1 upload as it was: round 1 is closed.
     const stale = await mallory.upload(first.header, first.sealed);
-    expect(stale).toMatchObject({ ok: false, errorCode: 'UPDATE_WRONG_ROUND' });
-    expect(stale.message).toMatch(/in round 2, not round 1/);
+    expect(stale).toMatchObject({ ok: false, errorCode: 'UPDATE_DUPLICATE' });
+    expect(stale.message).toMatch(/already delivered its update for round 1/);
     // Relabelled for round 2 (and re-signed): it still answers round 1's nonce.
     const relabelled = await mallory.sign({ ...first.header, round: 2 });
     const r = await mallory.upload(relabelled, first.sealed);

@@ -49,6 +49,7 @@ describe('parseJobSpec: a valid spec', () => {
       minSilos: 1,
       roundTimeoutMs: 120_000,
       offerTimeoutMs: 30_000,
+      gracePeriodMs: 30_000,
       local: { epochs: 1, batchSize: 32, learningRate: 0.1 },
       aggregation: { rule: 'fedavg', params: {} },
       serverOptimizer: { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 },

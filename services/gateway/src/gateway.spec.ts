@@ -542,6 +542,7 @@ describe('gateway against a fake aggregator', () => {
           round: 1,
           status: 'completed',
           epsilonSpent: 0,
+          lateUpdates: 0,
           startedAtUnixMs: 1,
           closedAtUnixMs: 2,
           durationMs: 1,

@@ -279,7 +279,7 @@ export class FederationService {
   /** Returns the payload size the header commits to, after checking it against the open round. */
   private admitHeader(header: UpdateHeader): number {
     const siloId = header.siloId;
-    const active = this.activeRounds.require(header.jobId, header.round);
+    const active = this.activeRounds.require(header.jobId, header.round, siloId);
     active.admit(siloId, header.nonce);
     if (header.sealing !== SEALING_SCHEME) {
       throw new AggregatorException(
@@ -416,6 +416,13 @@ export class FederationService {
         reason: failure.message,
       },
     );
+    if (header && failure.code === AggregatorErrorCode.UPDATE_LATE) {
+      const { jobId, round, siloId } = header;
+      await this.rounds
+        .countLate(jobId, round, siloId, `${failure.code}: ${failure.message}`)
+        .catch((err: unknown) => this.log.error({ err, jobId, round }, 'counting a late update failed'));
+      return;
+    }
     if (!header) return;
     const active = this.activeRounds.all().find((r) => r.jobId === header.jobId && r.round === header.round);
     if (!active?.isParticipant(header.siloId)) return;

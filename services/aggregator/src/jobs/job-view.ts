@@ -22,6 +22,7 @@ export function toJobMessage(
     durationMs: r.durationMs ?? 0,
     metrics: metricsOrUndefined(r.metrics),
     epsilonSpent: r.epsilonSpent ?? 0,
+    lateUpdates: r.lateUpdates ?? 0,
     silos: silos
       .filter((s) => s.round === r.round)
       .map((s) => ({

@@ -1,3 +1,4 @@
+import { ActiveRounds } from './active-rounds.service.js';
 import { ActiveRound } from './active-round.js';
 import { AggregatorException } from '../common/aggregator.exception.js';
 
@@ -25,7 +26,7 @@ describe('ActiveRound', () => {
     round.markAccepted({ siloId: 'a', exampleCount: 10, trainMs: 5, updateDigest: 'ab' });
     expect(codeOf(() => round.admit('a', nonceA))).toBe('UPDATE_DUPLICATE');
     round.phase = 'evaluating';
-    expect(codeOf(() => round.admit('b', round.nonces.get('b')!))).toBe('UPDATE_WRONG_ROUND');
+    expect(codeOf(() => round.admit('b', round.nonces.get('b')!))).toBe('UPDATE_LATE');
   });
 
   it('completes training when every participant still expected has delivered', () => {
@@ -59,5 +60,29 @@ describe('ActiveRound', () => {
     await round.waitUntil(() => round.trainingComplete, Date.now() + 10_000, new AbortController().signal);
     expect(round.trainingComplete).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('ActiveRounds after a round closed', () => {
+  it('answers a replay as a duplicate and anyone else as late, naming when the round closed', () => {
+    const rounds = new ActiveRounds();
+    const round = new ActiveRound('job', 1, 4, ['a', 'b']);
+    rounds.set(round);
+    round.markAccepted({ siloId: 'a', exampleCount: 1, trainMs: 1, updateDigest: 'ab' });
+    round.phase = 'evaluating';
+    round.closedTraining = Date.parse('2026-11-27T10:00:00Z');
+    expect(codeOf(() => round.admit('a', round.nonces.get('a')!))).toBe('UPDATE_DUPLICATE');
+    expect(codeOf(() => round.admit('b', round.nonces.get('b')!))).toBe('UPDATE_LATE');
+    rounds.clear(round);
+    expect(codeOf(() => rounds.require('job', 1, 'a'))).toBe('UPDATE_DUPLICATE');
+    let late: unknown;
+    try {
+      rounds.require('job', 1, 'b');
+    } catch (err) {
+      late = err;
+    }
+    expect(late).toMatchObject({ code: 'UPDATE_LATE' });
+    expect((late as Error).message).toContain('closed at 2026-11-27T10:00:00.000Z');
+    expect(codeOf(() => rounds.require('job', 2, 'b'))).toBe('JOB_NOT_RUNNING');
   });
 });

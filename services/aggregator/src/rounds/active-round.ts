@@ -18,6 +18,8 @@ export interface AcceptedUpdate {
  */
 export class ActiveRound {
   phase: RoundPhase = 'training';
+  /** When the round stopped taking updates (quorum plus grace, all in, or the deadline). */
+  closedTraining: number | undefined;
   readonly nonces = new Map<string, Buffer>();
   readonly accepted = new Map<string, AcceptedUpdate>();
   readonly metrics = new Map<string, Metrics>();
@@ -51,10 +53,8 @@ export class ActiveRound {
   /** Checks everything about an update's header that can be checked before a byte of payload is read. */
   admit(siloId: string, nonce: Uint8Array): void {
     if (this.phase !== 'training') {
-      throw new AggregatorException(
-        AggregatorErrorCode.UPDATE_WRONG_ROUND,
-        `round ${this.round} of job ${this.jobId} is no longer accepting updates (it is ${this.phase})`,
-      );
+      if (this.accepted.has(siloId)) throw duplicateUpdate(this.jobId, this.round, siloId);
+      throw lateUpdate(this.jobId, this.round, this.closedTraining);
     }
     const expectedNonce = this.nonces.get(siloId);
     if (!expectedNonce) {
@@ -69,12 +69,8 @@ export class ActiveRound {
         `the update's nonce does not match the one issued to silo ${siloId} for round ${this.round}`,
       );
     }
-    if (this.accepted.has(siloId) || this.inFlight.has(siloId)) {
-      throw new AggregatorException(
-        AggregatorErrorCode.UPDATE_DUPLICATE,
-        `silo ${siloId} already delivered its update for round ${this.round} (replays are refused)`,
-      );
-    }
+    if (this.accepted.has(siloId) || this.inFlight.has(siloId))
+      throw duplicateUpdate(this.jobId, this.round, siloId);
   }
 
   /** Records that the enclave folded this silo's update in; its nonce is spent. */
@@ -128,4 +124,20 @@ export class ActiveRound {
   private notify(): void {
     this.wake?.();
   }
+}
+
+/** An update for a round that has stopped taking them: final for that round, counted with it. */
+export function lateUpdate(jobId: string, round: number, closedAt: number | undefined): AggregatorException {
+  const when = closedAt ? ` at ${new Date(closedAt).toISOString()}` : '';
+  return new AggregatorException(
+    AggregatorErrorCode.UPDATE_LATE,
+    `round ${round} of job ${jobId} closed${when}; this update came too late for it and is counted as late (the next round's task will follow)`,
+  );
+}
+
+export function duplicateUpdate(jobId: string, round: number, siloId: string): AggregatorException {
+  return new AggregatorException(
+    AggregatorErrorCode.UPDATE_DUPLICATE,
+    `silo ${siloId} already delivered its update for round ${round} of job ${jobId} (replays are refused)`,
+  );
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
-import type { ActiveRound } from './active-round.js';
+import { duplicateUpdate, lateUpdate, type ActiveRound } from './active-round.js';
+
+const MAX_REMEMBERED_CLOSED = 10_000;
 
 /**
  * The open rounds of running jobs, shared by the job runner (which drives them) and the federation service.
@@ -17,15 +19,26 @@ export class ActiveRounds {
   clear(round: ActiveRound): void {
     const k = key(round.jobId, round.round);
     if (this.rounds.get(k) === round) this.rounds.delete(k);
+    this.closed.set(k, { at: round.closedTraining ?? Date.now(), accepted: new Set(round.accepted.keys()) });
+    // Enough to recognise stragglers of recent rounds; older ones get the generic answers.
+    if (this.closed.size > MAX_REMEMBERED_CLOSED)
+      this.closed.delete(this.closed.keys().next().value as string);
   }
+
+  private readonly closed = new Map<string, { at: number; accepted: ReadonlySet<string> }>();
 
   all(): ActiveRound[] {
     return [...this.rounds.values()];
   }
 
-  require(jobId: string, round: number): ActiveRound {
+  /** The open round, or the refusal that fits: a replay, a straggler of a closed round, a wrong round. */
+  require(jobId: string, round: number, siloId?: string): ActiveRound {
     const active = this.rounds.get(key(jobId, round));
     if (active) return active;
+    const closed = this.closed.get(key(jobId, round));
+    if (closed && siloId !== undefined && closed.accepted.has(siloId))
+      throw duplicateUpdate(jobId, round, siloId);
+    if (closed) throw lateUpdate(jobId, round, closed.at);
     const open = this.all()
       .filter((r) => r.jobId === jobId)
       .map((r) => r.round);

@@ -335,9 +335,22 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       ]).then(() => undefined);
       active.ready.catch(() => undefined);
       await active.ready;
-      await active.waitUntil(() => active.trainingComplete, started + spec.roundTimeoutMs, abort);
+      // The round closes when every participant has delivered, or once a quorum is in and the grace period
+      // for the rest has run out, or at the deadline: a straggler delays the federation by the grace, no more.
+      const deadline = started + spec.roundTimeoutMs;
+      await active.waitUntil(
+        () => active.trainingComplete || active.accepted.size >= spec.minSilos,
+        deadline,
+        abort,
+      );
+      if (!active.trainingComplete && active.accepted.size >= spec.minSilos) {
+        // Jobs stored before grace periods existed wait for the deadline, as they did.
+        const grace = spec.gracePeriodMs ?? spec.roundTimeoutMs;
+        await active.waitUntil(() => active.trainingComplete, Math.min(deadline, Date.now() + grace), abort);
+      }
       if (abort.aborted) return this.interrupted(jobId, round, started);
       active.phase = 'evaluating';
+      active.closedTraining = Date.now();
       if (active.accepted.size < spec.minSilos) {
         await this.rounds.markMissing(jobId, round);
         const missing = participants.filter((s) => !active.accepted.has(s));
@@ -361,7 +374,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       // One group commit for the round's evidence: whose update went in (by the digest the silo logged as sent).
       const audited = Promise.all([
         ...[...active.accepted.values()].map((a) =>
-          this.audit.record(`silo:${a.siloId}`, 'update.accepted', `job:${jobId}`, {
+          this.audit.record('aggregator', 'update.accepted', `job:${jobId}`, {
             jobId,
             round,
             siloId: a.siloId,

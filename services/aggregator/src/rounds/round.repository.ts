@@ -22,6 +22,7 @@ export interface RoundRow {
   durationMs: number | null;
   metrics: Metrics | null;
   epsilonSpent: number | null;
+  lateUpdates: number;
 }
 
 export interface RoundSiloRow {
@@ -164,10 +165,28 @@ export class RoundRepository {
     });
   }
 
+  /**
+   * One more update that came after the round had closed, from an authenticated silo: counted with the round,
+   * and a participant the round closed without is shown as rejected for lateness instead of missing.
+   */
+  async countLate(jobId: string, round: number, siloId: string, reason: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(`UPDATE rounds SET late_updates = late_updates + 1 WHERE job_id = $1 AND round = $2`, [
+        jobId,
+        round,
+      ]);
+      await tx.query(
+        `UPDATE round_silos SET update_status = 'rejected', reason = $4
+         WHERE job_id = $1 AND round = $2 AND silo_id = $3 AND update_status IN ('pending', 'missing')`,
+        [jobId, round, siloId, reason],
+      );
+    });
+  }
+
   async list(jobId: string): Promise<RoundRow[]> {
     return this.db.query<RoundRow>(
       `SELECT round, status, started_at AS "startedAt", closed_at AS "closedAt", duration_ms AS "durationMs", metrics,
-         epsilon_spent AS "epsilonSpent"
+         epsilon_spent AS "epsilonSpent", late_updates AS "lateUpdates"
        FROM rounds WHERE job_id = $1 ORDER BY round`,
       [jobId],
     );

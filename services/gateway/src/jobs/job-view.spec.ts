@@ -62,6 +62,7 @@ describe('toJobView', () => {
       {
         round: 1,
         status: 'completed',
+        lateUpdates: 0,
         epsilonSpent: 0,
         startedAtUnixMs: 4,
         closedAtUnixMs: 5,
@@ -101,6 +102,7 @@ describe('toJobView', () => {
       ...job,
       spec: {
         name: 'n',
+        gracePeriodMs: 30_000,
         model: { template: 'logreg', hiddenUnits: [] },
         dataset: { id: 'd', features: ['a'] },
         rounds: 1,

@@ -92,6 +92,7 @@ function toRoundView(round: RoundSummary): RoundSummaryView {
     closedAtUnixMs: round.closedAtUnixMs,
     durationMs: round.durationMs,
     epsilonSpent: round.epsilonSpent ?? 0,
+    lateUpdates: round.lateUpdates ?? 0,
     metrics: toMetricsView(round.metrics),
     silos: (round.silos ?? []).map(toSiloRoundView),
   };
@@ -118,6 +119,7 @@ export function toSpecView(spec: JobSpec | null | undefined): JobSpecView | null
     minSilos: spec.minSilos,
     roundTimeoutMs: spec.roundTimeoutMs,
     offerTimeoutMs: spec.offerTimeoutMs,
+    gracePeriodMs: spec.gracePeriodMs ?? 0,
     local: spec.local
       ? { epochs: spec.local.epochs, batchSize: spec.local.batchSize, learningRate: spec.local.learningRate }
       : null,

@@ -134,6 +134,8 @@ export interface JobSpec {
   seed: number;
   /** How long the aggregator waits for silos to accept the offer. */
   offerTimeoutMs: number;
+  /** Once a quorum of updates is in, how much longer a round waits for the rest before it closes. */
+  gracePeriodMs: number;
 }
 
 export const COHORT_V1_PACKAGE_NAME = "cohort.v1";

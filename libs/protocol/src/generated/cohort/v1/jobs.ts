@@ -219,6 +219,8 @@ export interface RoundSummary {
   silos: SiloRound[];
   /** DP jobs: the cumulative epsilon after this round. */
   epsilonSpent: number;
+  /** Updates that arrived after the round had closed (refused with UPDATE_LATE). */
+  lateUpdates: number;
 }
 
 export interface JobEvent {
