@@ -1,0 +1,351 @@
+import { createPublicKey } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { readAuditExport, verifyAuditExport } from '@cohort/audit';
+import {
+  EXAMPLES_DIR,
+  http,
+  startFederation,
+  waitForConnected,
+  type Federation,
+} from './support/federation.js';
+
+// The dashboard in Debian's Chromium (never a downloaded browser), against a real federation of the four
+// heart-disease hospitals: a researcher submits and follows a job, a compliance officer checks the audit trail.
+
+const HOSPITALS = ['cleveland', 'hungarian', 'switzerland', 'va'];
+const ROUNDS = 3;
+const RESEARCHER = 'alice.researcher';
+const AUDITOR = 'carol.compliance';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '../test-artifacts/dashboard');
+
+interface Guarded {
+  context: BrowserContext;
+  page: Page;
+  /** Requests the browser tried to send anywhere but the gateway (each one aborted). */
+  foreign: string[];
+  /** Content-Security-Policy violations of every document loaded (loads refused before reaching the network). */
+  violations: string[];
+  /** Uncaught exceptions in the page's scripts. */
+  pageErrors: string[];
+}
+
+describe('the web dashboard, in Chromium, against four hospitals', () => {
+  let f: Federation;
+  let browser: Browser;
+  let origin: string;
+  let jobId: string;
+  const contexts: Guarded[] = [];
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const [federation, launched] = await Promise.all([
+      startFederation(),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      }),
+    ]);
+    f = federation;
+    browser = launched;
+    origin = new URL(f.gatewayUrl).origin;
+    await Promise.all(HOSPITALS.map(async (h) => f.startSilo(h, await f.hospitalConfig(h))));
+    await waitForConnected(f, HOSPITALS.length);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await f?.stop();
+  }, 60_000);
+
+  /** A fresh browser profile in which every request to another origin is refused and written down. */
+  async function guardedPage(): Promise<Guarded> {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
+    const foreign: string[] = [];
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (new URL(url).origin === origin) return route.continue();
+      foreign.push(url);
+      return route.abort('blockedbyclient');
+    });
+    // Loads the page's policy refuses never reach the network (or the route above): count them as attempts too.
+    // (Browser-side callbacks reach the page's globals through globalThis: the tests compile without the DOM lib.)
+    // Reported to the test as they happen, so a navigation cannot lose them.
+    const violations: string[] = [];
+    await context.exposeFunction('__cohortCspViolation', (v: string) => violations.push(v));
+    await context.addInitScript(() => {
+      const w = globalThis as any;
+      w.document.addEventListener(
+        'securitypolicyviolation',
+        (e: any) => void w.__cohortCspViolation(`${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const guarded: Guarded = {
+      context,
+      page,
+      foreign,
+      pageErrors,
+      violations,
+    };
+    contexts.push(guarded);
+    return guarded;
+  }
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.goto(`${f.gatewayUrl}/`);
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#who-name').waitFor();
+  }
+
+  async function shoot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  }
+
+  it('lets a researcher submit a job from the page and follow it live to the end; no audit page', async () => {
+    const { page } = await guardedPage();
+    await page.goto(`${f.gatewayUrl}/`);
+    expect(new URL(page.url()).pathname).toBe('/ui/');
+
+    // A token the gateway refuses is explained, and nothing is stored.
+    await page.getByLabel('Access token').fill('not-a-jwt');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/Sign-in refused \(TOKEN_[A-Z_]+\)/);
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.length as number)).toBe(0);
+    await shoot(page, 'sign-in-refused');
+
+    await signIn(page, await f.tokenFor(RESEARCHER, ['researcher']));
+    await expect(page.locator('#who-text').textContent()).resolves.toContain(`${RESEARCHER}; researcher`);
+    await expect(page.locator('#who-text').textContent()).resolves.toMatch(/until /);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.getByRole('link', { name: 'Jobs' }).isVisible()).resolves.toBe(true);
+    await expect(nav.getByRole('link', { name: 'Submit a job' }).isVisible()).resolves.toBe(true);
+    expect(await page.getByRole('link', { name: /audit/i }).count()).toBe(0);
+    // Typed into the address bar, the audit page says no without asking the gateway.
+    await page.goto(`${f.gatewayUrl}/ui/#/audit`);
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/Not allowed.*audit\.read/);
+
+    // The form starts from the example spec; the gateway's refusal is listed field by field.
+    await nav.getByRole('link', { name: 'Submit a job' }).click();
+    const specBox = page.getByLabel('Job spec (JSON)');
+    await page.waitForFunction(() =>
+      Boolean((globalThis as any).document.getElementById('spec')?.value.includes('heart-disease-demo')),
+    );
+    const example = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8'));
+    expect(JSON.parse(await specBox.inputValue())).toEqual(example);
+    await specBox.fill(JSON.stringify({ ...example, rounds: -2, model: { template: 'forest' } }, null, 2));
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    const problems = page.locator('#spec-problems li');
+    await problems.first().waitFor();
+    const fields = await problems.evaluateAll((items) => items.map((li) => li.getAttribute('data-field')));
+    expect(fields).toEqual(expect.arrayContaining(['rounds', 'model.template']));
+    await expect(page.locator('#spec-problems').textContent()).resolves.toMatch(/fields need fixing/);
+    await expect(specBox.getAttribute('aria-invalid')).resolves.toBe('true');
+    await shoot(page, 'submit-field-errors');
+
+    await specBox.fill(JSON.stringify({ ...example, name: 'dashboard-e2e', rounds: ROUNDS }, null, 2));
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/);
+    jobId = decodeURIComponent(page.url().split('#/jobs/')[1]);
+    await page.locator('h1', { hasText: /^Job dashboard-e2e$/ }).waitFor();
+
+    // Live: the rounds and the end arrive through the event stream while the page stays open (no reload, no
+    // polling). The first round may start before the stream is open; the stream's first event carries the job.
+    await page.locator('#job-summary [data-status="completed"]').waitFor({ timeout: 120_000 });
+    const events = await page
+      .locator('#activity li')
+      .evaluateAll((items) => items.map((li) => [li.getAttribute('data-type'), li.textContent]));
+    expect(events[0][0]).toBe('status');
+    expect(events[0][1]).toMatch(/Status: completed$/);
+    expect(events[events.length - 1][0]).toBe('status');
+    const completedRounds = events.filter(([t]) => t === 'round_completed').map(([, text]) => text);
+    expect(completedRounds.length).toBeGreaterThanOrEqual(1);
+    expect(completedRounds[0]).toMatch(new RegExp(`Completed round ${ROUNDS} — accuracy 0\\.\\d+`));
+    await expect(page.locator('#live-status').textContent()).resolves.toContain('completed');
+
+    // One point per round on each chart, with the same numbers as the API.
+    const job = (await http('GET', `${f.gatewayUrl}/v1/jobs/${jobId}`)).body;
+    expect(job.status).toBe('completed');
+    for (const metric of ['loss', 'accuracy', 'auc'] as const) {
+      const chart = page.locator(`figure[data-chart="${metric}"]`);
+      expect(await chart.locator('circle.point').count()).toBe(ROUNDS);
+      const shown = await chart.locator('tbody td:nth-child(2)').allTextContents();
+      expect(shown).toEqual(job.rounds.map((r: any) => r.metrics[metric].toFixed(3)));
+    }
+    expect(await page.locator('figure[data-chart="epsilon"]').count()).toBe(0);
+    // Every hospital accepted the offer and had its update accepted in every round.
+    for (const hospital of HOSPITALS) {
+      const row = page.locator(`#silo-table tr[data-silo="${hospital}"]`);
+      await expect(row.locator('td').first().textContent()).resolves.toContain('accepted');
+      const states = await row
+        .locator('td.cell')
+        .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-state')));
+      expect(states).toEqual(Array(ROUNDS).fill('accepted'));
+    }
+    expect(await page.locator('#cancel-job').count()).toBe(0);
+    expect(await page.locator('#job-audit-link').count()).toBe(0);
+    await shoot(page, 'job-researcher');
+
+    // The owner may download the released model: both files of the TensorFlow.js layers format, as named.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#download-model').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('model.json');
+    const model = JSON.parse(await readFile(await download.path(), 'utf8'));
+    expect(model.format).toBe('layers-model');
+    expect(model.weightsManifest[0].paths).toEqual(['model.weights.bin']);
+    const [weights] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#download-weights').click(),
+    ]);
+    expect(weights.suggestedFilename()).toBe('model.weights.bin');
+    // Logistic regression on the ten features: ten weights and a bias, float32.
+    expect((await readFile(await weights.path())).byteLength).toBe(11 * 4);
+
+    // The list shows the job with its owner and progress.
+    await nav.getByRole('link', { name: 'Jobs' }).click();
+    const listed = page.locator(`#jobs-table tr[data-job-id="${jobId}"]`);
+    await listed.waitFor();
+    const cells = await listed.locator('td').allTextContents();
+    expect(cells[1]).toContain('completed');
+    expect(cells[2]).toBe(`${ROUNDS} of ${ROUNDS}`);
+    expect(cells[3]).toBe(RESEARCHER);
+    await shoot(page, 'jobs-researcher');
+  }, 180_000);
+
+  it('shows compliance the audit trail verified and exportable, and the job without a model download', async () => {
+    expect(jobId).toBeDefined();
+    const { page } = await guardedPage();
+    // Signed in from the keyboard alone: type the token, Tab to the button, Enter.
+    await page.goto(`${f.gatewayUrl}/ui/`);
+    await page.getByLabel('Access token').fill(await f.tokenFor(AUDITOR, ['compliance']));
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('#who-name').waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link', { name: 'Submit a job' }).isVisible()).toBe(false);
+
+    // Everyone's jobs, and the list refreshes by itself: a job submitted elsewhere appears without a reload.
+    await page.locator(`#jobs-table tr[data-job-id="${jobId}"]`).waitFor();
+    await page.evaluate(() => ((globalThis as any).__samePage = true));
+    const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8'));
+    const other = await http(
+      'POST',
+      `${f.gatewayUrl}/v1/jobs`,
+      { ...spec, name: 'submitted-elsewhere', rounds: 1 },
+      {
+        token: await f.tokenFor('bob.researcher', ['researcher']),
+      },
+    );
+    expect(other.status).toBe(201);
+    const row = page.locator(`#jobs-table tr[data-job-id="${other.body.jobId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('bob.researcher');
+    expect(await page.evaluate(() => (globalThis as any).__samePage as boolean)).toBe(true);
+
+    await nav.getByRole('link', { name: 'Audit' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('h1', { hasText: 'Audit trail' }).waitFor();
+
+    const verdict = page.locator('#verify-status');
+    await page.locator('#verify-status[data-state="ok"], #verify-status[data-state="broken"]').waitFor();
+    await expect(verdict.getAttribute('data-state')).resolves.toBe('ok');
+    await expect(verdict.textContent()).resolves.toMatch(
+      /✓ OK: the chain verifies — \d+ entries, \d+ signed checkpoints/,
+    );
+    await page.locator('#audit-table tbody tr[data-seq]').first().waitFor();
+
+    // Filtered to the job: every entry shown concerns it.
+    await page.getByLabel('Job ID').fill(jobId);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForFunction((id) => {
+      const rows: any[] = [
+        ...(globalThis as any).document.querySelectorAll('#audit-table tbody tr[data-seq]'),
+      ];
+      return rows.length > 0 && rows.every((tr) => String(tr.textContent).includes(id));
+    }, jobId);
+    const actions = await page.locator('#audit-table tbody tr td:nth-child(4)').allTextContents();
+    expect(actions).toEqual(expect.arrayContaining(['job.submitted', 'update.accepted']));
+    expect(page.url()).toContain(`#/audit?jobId=${jobId}`);
+    await shoot(page, 'audit-compliance');
+
+    // The export is fetched with the token and saved: a whole export of the job's entries that verifies offline.
+    const [jsonl] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export JSON Lines' }).click(),
+    ]);
+    expect(jsonl.suggestedFilename()).toMatch(/^cohort-audit-.*\.jsonl$/);
+    const text = await readFile(await jsonl.path(), 'utf8');
+    const header = JSON.parse(text.split('\n')[0]);
+    expect(header).toMatchObject({ type: 'header', format: 'cohort-audit/1', kind: 'export', partial: true });
+    expect(header.filter).toMatchObject({ jobId });
+    const exported = await readAuditExport(text);
+    expect(exported.entries.length).toBeGreaterThan(0);
+    const key = createPublicKey(await readFile(join(f.home, 'audit-key', 'public.pem'), 'utf8'));
+    await expect(verifyAuditExport(exported, [key])).resolves.toMatchObject({ ok: true });
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect((await readFile(await csv.path(), 'utf8')).split('\r\n')[0]).toMatch(
+      /^record_type,seq,time,actor/,
+    );
+
+    // The job's page: every metric, but no model for compliance, and no cancel.
+    await page.goto(`${f.gatewayUrl}/ui/#/jobs/${jobId}`);
+    await page.locator('#job-summary [data-status="completed"]').waitFor();
+    expect(await page.locator('figure[data-chart="auc"] circle.point').count()).toBe(ROUNDS);
+    await page.locator('#job-audit-link').waitFor();
+    expect(await page.locator('#download-model, #download-weights').count()).toBe(0);
+    expect(await page.getByRole('button', { name: /model|download/i }).count()).toBe(0);
+    expect(await page.locator('#cancel-job').count()).toBe(0);
+    await shoot(page, 'job-compliance');
+
+    // A broken chain is said plainly, with the entry and the fault (the gateway's answer played back here: the
+    // trail itself cannot be altered while the aggregator holds it).
+    await page.route('**/v1/audit/verify', (route) =>
+      route.fulfill({
+        json: {
+          ok: false,
+          entries: 30,
+          checkpoints: 3,
+          firstBrokenSeq: 17,
+          fault: { code: 'ENTRY_HASH_MISMATCH', message: 'entry 17 does not hash to its stored hash' },
+          uncheckpointedTail: 0,
+          signers: ['ab'.repeat(32)],
+        },
+      }),
+    );
+    await page.goto(`${f.gatewayUrl}/ui/#/audit`);
+    await page.locator('#verify-status[data-state="broken"]').waitFor();
+    await expect(verdict.textContent()).resolves.toMatch(
+      /✗ BROKEN at entry 17: ENTRY_HASH_MISMATCH — entry 17 does not hash to its stored hash/,
+    );
+    await shoot(page, 'audit-broken');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Access token').waitFor();
+    expect(
+      await page.evaluate(() => (globalThis as any).sessionStorage.getItem('cohort.token') as string | null),
+    ).toBeNull();
+  }, 120_000);
+
+  it('loaded nothing from anywhere but the gateway, and no script failed', () => {
+    expect(contexts.length).toBe(2);
+    for (const c of contexts) {
+      expect(c.foreign).toEqual([]);
+      expect(c.violations).toEqual([]);
+      expect(c.pageErrors).toEqual([]);
+    }
+  });
+});
