@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { DemoResult } from '../demo/run-demo.js';
 import { badArguments, parsePositiveInt, parsePositiveNumber, report } from '../output.js';
 
 export function registerDemoCommand(program: Command): void {
@@ -14,6 +15,7 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--privacy-sweep', 'also train with differential privacy at ε = 0.5, 1, 3, 8 and compare')
     .option('--json', 'print one JSON object as the last line of standard output')
+    .option('--serve', 'after the job, keep the federation and its web dashboard running until Ctrl-C')
     .action(
       async (o: {
         rounds: number;
@@ -21,18 +23,23 @@ export function registerDemoCommand(program: Command): void {
         json?: boolean;
         epsilon?: number;
         privacySweep?: boolean;
+        serve?: boolean;
       }) => {
         if (o.model !== 'logreg' && o.model !== 'mlp')
           throw badArguments(`--model must be logreg or mlp, got "${o.model}"`);
         const { runDemo, formatDemo } = await import('../demo/run-demo.js');
+        const show = (result: DemoResult): void => report(Boolean(o.json), result, () => formatDemo(result));
         const result = await runDemo({
           rounds: o.rounds,
           model: o.model,
           quiet: Boolean(o.json),
           epsilon: o.epsilon,
           privacySweep: Boolean(o.privacySweep),
+          serve: Boolean(o.serve),
+          // Serving, the summary is shown while the federation still runs, not after Ctrl-C.
+          onResult: show,
         });
-        report(Boolean(o.json), result, () => formatDemo(result));
+        if (!o.serve) show(result);
       },
     );
 }

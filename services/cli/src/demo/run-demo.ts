@@ -20,6 +20,8 @@ const repoRoot = here.includes(join('dist', 'services'))
   : join(here, '../../../..');
 export const EXAMPLES_DIR = join(repoRoot, 'examples/heart-disease');
 export const DEMO_SILOS = ['cleveland', 'hungarian', 'switzerland', 'va'] as const;
+/** The subject the demo submits its jobs as: the dashboard's researcher token names it too, so they are theirs. */
+const DEMO_RESEARCHER = 'demo-researcher';
 
 export interface DemoOptions {
   rounds: number;
@@ -31,6 +33,10 @@ export interface DemoOptions {
   epsilon?: number;
   /** Also train at ε = 0.5, 1, 3 and 8 and compare with the non-private model. */
   privacySweep?: boolean;
+  /** Keep the federation and its dashboard running after the job until SIGINT or SIGTERM. */
+  serve?: boolean;
+  /** With serve: the result as soon as it is known, since runDemo itself returns only once serving stops. */
+  onResult?: (result: DemoResult) => void;
 }
 
 export interface DemoResult {
@@ -64,6 +70,99 @@ function say(quiet: boolean, text: string): void {
   if (!quiet) process.stderr.write(`${text}\n`);
 }
 
+/** Who may sign in to the dashboard of a demo federation, with tokens from its development issuer. */
+export interface DemoDashboard {
+  url: string;
+  researcherToken: string;
+  complianceToken: string;
+}
+
+/**
+ * Tokens for the two people the dashboard is for: the researcher who owns the demo's jobs (the demo's own
+ * client signs in as the same subject) and a compliance officer, who reads the audit trail but no model.
+ */
+async function demoDashboard(issuer: DevIssuer, gatewayUrl: string): Promise<DemoDashboard> {
+  const [researcherToken, complianceToken] = await Promise.all([
+    issuer.mint({
+      subject: DEMO_RESEARCHER,
+      name: 'Demo researcher',
+      roles: ['researcher'],
+      audience: 'cohort-gateway',
+    }),
+    issuer.mint({
+      subject: 'demo-compliance',
+      name: 'Demo compliance officer',
+      roles: ['compliance'],
+      audience: 'cohort-gateway',
+    }),
+  ]);
+  return { url: `${gatewayUrl}/ui/`, researcherToken, complianceToken };
+}
+
+export function formatDashboard(d: DemoDashboard): string {
+  return [
+    `Dashboard: ${d.url} (sign in by pasting one of these tokens; each is valid for 8 hours)`,
+    `  researcher (${DEMO_RESEARCHER}, owns the demo's jobs and models):`,
+    `    ${d.researcherToken}`,
+    '  compliance (demo-compliance, audit trail and every job, no model download):',
+    `    ${d.complianceToken}`,
+  ].join('\n');
+}
+
+/**
+ * Resolves with the reason once the user interrupts (SIGINT, SIGTERM) or a service ends on its own. The signal
+ * handlers stay installed until release(): a Ctrl-C during shutdown must not kill the demo before it has
+ * stopped its child processes.
+ */
+function untilStopped(services: ServiceProcess[]): { reason: Promise<string>; release: () => void } {
+  let settle: (reason: string) => void = () => undefined;
+  const reason = new Promise<string>((resolve) => (settle = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => settle(signal === 'SIGINT' ? 'interrupted' : signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const gone = services.find((s) => s.child.exitCode !== null);
+  if (gone) settle(`${gone.name} exited (status ${gone.child.exitCode})`);
+  const exits = services.map((s) => {
+    const onExit = (code: number | null): void => settle(`${s.name} exited (status ${code})`);
+    s.child.once('exit', onExit);
+    return () => s.child.off('exit', onExit);
+  });
+  return {
+    reason,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      for (const off of exits) off();
+    },
+  };
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Ctrl-C at a terminal reaches the whole process group, so the services are already shutting down, and our own
+ * SIGTERM would arrive mid-shutdown and end them uncleanly. When one of them exits within a second, the others get
+ * their own 10 s to finish; a signal sent to the demo alone stops nothing by itself, and after that second the
+ * demo stops the services as usual.
+ */
+async function letServicesStopThemselves(services: ServiceProcess[]): Promise<void> {
+  const exits = services
+    .filter((s) => s.child.exitCode === null)
+    .map((s) => new Promise<void>((resolve) => s.child.once('exit', () => resolve())));
+  if (exits.length > 0 && (await within(Promise.race(exits), 1000))) {
+    await within(Promise.all(exits), 10_000);
+  }
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const home = resolve(options.home ?? '.cohort/demo');
   // Demo state is disposable: every run starts from an empty folder, so a second run needs no cleanup.
@@ -71,6 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await mkdir(join(home, 'logs'), { recursive: true });
   const logs = join(home, 'logs');
   const services: ServiceProcess[] = [];
+  let releaseSignals: (() => void) | undefined;
   try {
     const [aggregatorPort, gatewayPort] = [await freePort(), await freePort()];
     const aggregatorUrl = `127.0.0.1:${aggregatorPort}`;
@@ -119,10 +219,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       issuer: DEFAULT_DEV_ISSUER_URL,
       keyDir: federation.devIssuerDir,
     });
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const gateway = new GatewayClient(
-      `http://127.0.0.1:${gatewayPort}`,
+      gatewayUrl,
       await issuer.mint({
-        subject: 'demo-researcher',
+        subject: DEMO_RESEARCHER,
         name: 'Demo researcher',
         roles: ['researcher', 'site-admin'],
         audience: 'cohort-gateway',
@@ -157,6 +258,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       )),
     );
     await waitForSilos(gateway, DEMO_SILOS.length);
+    // Printed before the job starts, so it can be watched live; with --serve even under --json, since serving
+    // is pointless without the address.
+    const dashboard = await demoDashboard(issuer, gatewayUrl);
+    say(options.quiet && !options.serve, formatDashboard(dashboard));
 
     const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8')) as Record<
       string,
@@ -229,7 +334,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     const overheads = job.rounds.map((r) => r.durationMs - Math.max(0, ...r.silos.map((s) => s.trainMs)));
     const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-    return {
+    const result: DemoResult = {
       jobId: job.jobId,
       status: job.status,
       rounds: job.rounds.length,
@@ -247,8 +352,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       database: aggregator.ready.database === 'postgres' ? 'postgres' : 'pglite',
       logs,
     };
+    if (options.serve) {
+      options.onResult?.(result);
+      const stop = untilStopped(services);
+      releaseSignals = stop.release;
+      say(false, `\n${formatDashboard(dashboard)}\nThe federation keeps running; press Ctrl-C to stop it.`);
+      const reason = await stop.reason;
+      say(false, `${reason}: stopping the federation…`);
+      await letServicesStopThemselves(services);
+    }
+    return result;
   } finally {
     const codes = await Promise.all(services.reverse().map((s) => s.stop()));
+    releaseSignals?.();
     const unclean = services.filter((_, i) => codes[i] !== 0).map((s) => s.name);
     if (unclean.length > 0)
       say(options.quiet, `warning: ${unclean.join(', ')} did not exit cleanly (logs: ${logs})`);
