@@ -1,13 +1,17 @@
 import { createPublicKey } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { readAuditExport, verifyAuditExport } from '@cohort/audit';
+import { COHORT_BIN } from '../services/cli/src/demo/processes.js';
 import {
   EXAMPLES_DIR,
   http,
   startFederation,
+  waitFor,
   waitForConnected,
   type Federation,
 } from './support/federation.js';
@@ -33,86 +37,92 @@ interface Guarded {
   pageErrors: string[];
 }
 
+let browser: Browser;
+
+beforeAll(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Nothing reached for beyond the gateway, refused by the page's policy, or thrown by its scripts. */
+function expectSelfContained(c: Guarded): void {
+  expect(c.foreign).toEqual([]);
+  expect(c.violations).toEqual([]);
+  expect(c.pageErrors).toEqual([]);
+}
+
+/** A fresh browser profile in which every request to another origin is refused and written down. */
+async function guardedPage(origin: string): Promise<Guarded> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  const foreign: string[] = [];
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin) return route.continue();
+    foreign.push(url);
+    return route.abort('blockedbyclient');
+  });
+  // Loads the page's policy refuses never reach the network (or the route above): count them as attempts too,
+  // reported as they happen so a navigation cannot lose them. (Browser-side callbacks reach the page's globals
+  // through globalThis: the tests compile without the DOM lib.)
+  const violations: string[] = [];
+  await context.exposeFunction('__cohortCspViolation', (v: string) => violations.push(v));
+  await context.addInitScript(() => {
+    const w = globalThis as any;
+    w.document.addEventListener(
+      'securitypolicyviolation',
+      (e: any) => void w.__cohortCspViolation(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  return { context, page, foreign, pageErrors, violations };
+}
+
+async function signIn(page: Page, gatewayUrl: string, token: string): Promise<void> {
+  await page.goto(`${gatewayUrl}/`);
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who-name').waitFor();
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
 describe('the web dashboard, in Chromium, against four hospitals', () => {
   let f: Federation;
-  let browser: Browser;
-  let origin: string;
   let jobId: string;
   const contexts: Guarded[] = [];
 
   beforeAll(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    const [federation, launched] = await Promise.all([
-      startFederation(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      }),
-    ]);
-    f = federation;
-    browser = launched;
-    origin = new URL(f.gatewayUrl).origin;
+    f = await startFederation();
     await Promise.all(HOSPITALS.map(async (h) => f.startSilo(h, await f.hospitalConfig(h))));
     await waitForConnected(f, HOSPITALS.length);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
     await f?.stop();
   }, 60_000);
 
-  /** A fresh browser profile in which every request to another origin is refused and written down. */
-  async function guardedPage(): Promise<Guarded> {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      acceptDownloads: true,
-    });
-    const foreign: string[] = [];
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    });
-    // Loads the page's policy refuses never reach the network (or the route above): count them as attempts too.
-    // (Browser-side callbacks reach the page's globals through globalThis: the tests compile without the DOM lib.)
-    // Reported to the test as they happen, so a navigation cannot lose them.
-    const violations: string[] = [];
-    await context.exposeFunction('__cohortCspViolation', (v: string) => violations.push(v));
-    await context.addInitScript(() => {
-      const w = globalThis as any;
-      w.document.addEventListener(
-        'securitypolicyviolation',
-        (e: any) => void w.__cohortCspViolation(`${e.violatedDirective} ${e.blockedURI}`),
-      );
-    });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    const guarded: Guarded = {
-      context,
-      page,
-      foreign,
-      pageErrors,
-      violations,
-    };
-    contexts.push(guarded);
-    return guarded;
-  }
-
-  async function signIn(page: Page, token: string): Promise<void> {
-    await page.goto(`${f.gatewayUrl}/`);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#who-name').waitFor();
-  }
-
-  async function shoot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  async function guarded(): Promise<Guarded> {
+    const g = await guardedPage(new URL(f.gatewayUrl).origin);
+    contexts.push(g);
+    return g;
   }
 
   it('lets a researcher submit a job from the page and follow it live to the end; no audit page', async () => {
-    const { page } = await guardedPage();
+    const { page } = await guarded();
     await page.goto(`${f.gatewayUrl}/`);
     expect(new URL(page.url()).pathname).toBe('/ui/');
 
@@ -123,7 +133,7 @@ describe('the web dashboard, in Chromium, against four hospitals', () => {
     expect(await page.evaluate(() => (globalThis as any).sessionStorage.length as number)).toBe(0);
     await shoot(page, 'sign-in-refused');
 
-    await signIn(page, await f.tokenFor(RESEARCHER, ['researcher']));
+    await signIn(page, f.gatewayUrl, await f.tokenFor(RESEARCHER, ['researcher']));
     await expect(page.locator('#who-text').textContent()).resolves.toContain(`${RESEARCHER}; researcher`);
     await expect(page.locator('#who-text').textContent()).resolves.toMatch(/until /);
     const nav = page.getByRole('navigation', { name: 'Main' });
@@ -225,7 +235,7 @@ describe('the web dashboard, in Chromium, against four hospitals', () => {
 
   it('shows compliance the audit trail verified and exportable, and the job without a model download', async () => {
     expect(jobId).toBeDefined();
-    const { page } = await guardedPage();
+    const { page } = await guarded();
     // Signed in from the keyboard alone: type the token, Tab to the button, Enter.
     await page.goto(`${f.gatewayUrl}/ui/`);
     await page.getByLabel('Access token').fill(await f.tokenFor(AUDITOR, ['compliance']));
@@ -342,10 +352,55 @@ describe('the web dashboard, in Chromium, against four hospitals', () => {
 
   it('loaded nothing from anywhere but the gateway, and no script failed', () => {
     expect(contexts.length).toBe(2);
-    for (const c of contexts) {
-      expect(c.foreign).toEqual([]);
-      expect(c.violations).toEqual([]);
-      expect(c.pageErrors).toEqual([]);
-    }
+    for (const c of contexts) expectSelfContained(c);
   });
+});
+
+describe('npm run demo -- --serve', () => {
+  it('prints the dashboard and its two tokens, serves it after the job, and stops cleanly on SIGINT', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cohort-demo-serve-'));
+    const demo = spawn(process.execPath, [COHORT_BIN, 'demo', '--rounds', '2', '--serve', '--json'], { cwd });
+    let stderr = '';
+    let stdout = '';
+    demo.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    demo.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(
+        'the demo to serve',
+        () => Promise.resolve(stderr.includes('press Ctrl-C') ? true : undefined),
+        150_000,
+      );
+      // --json keeps standard output to the result, printed while the federation still runs.
+      const result = JSON.parse(stdout.trim().split('\n').pop()!);
+      expect(result.status).toBe('completed');
+      const url = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/ui\/)/.exec(stderr)?.[1];
+      expect(url).toBeDefined();
+      const researcher = /researcher \(demo-researcher[^\n]*\n\s+(\S+)/.exec(stderr)?.[1];
+      const compliance = /compliance \(demo-compliance[^\n]*\n\s+(\S+)/.exec(stderr)?.[1];
+      const gatewayUrl = new URL(url!).origin;
+      const me = await http('GET', `${gatewayUrl}/v1/me`, undefined, { token: compliance });
+      expect(me.body).toMatchObject({ subject: 'demo-compliance', roles: ['compliance'] });
+
+      // The demo's job belongs to the printed researcher: its page offers the model.
+      const g = await guardedPage(gatewayUrl);
+      await signIn(g.page, gatewayUrl, researcher!);
+      await g.page.goto(`${url}#/jobs/${result.jobId}`);
+      await g.page.locator('#job-summary [data-status="completed"]').waitFor();
+      expect(await g.page.locator('figure[data-chart="loss"] circle.point').count()).toBe(2);
+      await g.page.locator('#download-model').waitFor();
+      await shoot(g.page, 'demo-serve-job');
+      await g.context.close();
+      expectSelfContained(g);
+
+      demo.kill('SIGINT');
+      await expect(exited).resolves.toBe(0);
+      expect(stderr).toContain('interrupted: stopping the federation');
+      expect(stderr).not.toContain('did not exit cleanly');
+      await expect(fetch(`${gatewayUrl}/healthz`)).rejects.toThrow();
+    } finally {
+      if (demo.exitCode === null) demo.kill('SIGKILL');
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 200_000);
 });
