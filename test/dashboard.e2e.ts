@@ -350,8 +350,111 @@ describe('the web dashboard, in Chromium, against four hospitals', () => {
     ).toBeNull();
   }, 120_000);
 
+  it('draws ε spent against the target, rejected and missing updates and outlier flags, live (played back)', async () => {
+    // A DP job under a robust rule with a rejected update, a missing silo and an outlier: a state a real run of
+    // this size rarely reaches, so the gateway's answers for this one job are played back in the page.
+    const { page } = await guarded();
+    await signIn(page, f.gatewayUrl, await f.tokenFor(RESEARCHER, ['researcher']));
+    const silo = (siloId: string, updateStatus = 'accepted', extra: Record<string, unknown> = {}) => ({
+      siloId,
+      updateStatus,
+      reason: updateStatus === 'accepted' ? '' : `${siloId}: ${updateStatus}`,
+      exampleCount: 100,
+      trainMs: 10,
+      metrics: null,
+      ...extra,
+    });
+    const round = (n: number, epsilonSpent: number, silos: unknown[]) => ({
+      round: n,
+      status: 'completed',
+      epsilonSpent,
+      startedAtUnixMs: 1,
+      closedAtUnixMs: 2,
+      durationMs: 1,
+      metrics: { loss: 0.7 - n / 20, accuracy: 0.6 + n / 20, auc: 0.65 + n / 20, examples: 231 },
+      silos,
+    });
+    const outlier = { distance: 3.2, cosine: -0.4, norm: 5, flagged: true };
+    const job = {
+      jobId: 'played-back-dp-job',
+      status: 'running',
+      currentRound: 3,
+      failureReason: '',
+      submittedBy: RESEARCHER,
+      createdAtUnixMs: Date.now() - 60_000,
+      updatedAtUnixMs: Date.now(),
+      spec: {
+        name: 'dp-median',
+        rounds: 4,
+        minSilos: 3,
+        model: { template: 'logreg', hiddenUnits: [] },
+        dataset: { id: 'uci-heart-disease', features: ['age'] },
+        aggregation: { rule: 'median', params: {} },
+        privacy: { enabled: true, targetEpsilon: 3, delta: 0.001, level: 'silo', mode: 'central' },
+      },
+      decisions: HOSPITALS.map((h) => ({ siloId: h, accept: true, reason: '', decidedAtUnixMs: 1 })),
+      rounds: [
+        round(
+          1,
+          0.9,
+          HOSPITALS.map((h) => silo(h)),
+        ),
+        round(2, 1.6, [
+          silo('cleveland'),
+          silo('hungarian', 'accepted', { outlier }),
+          silo('switzerland'),
+          silo('va', 'rejected'),
+        ]),
+        round(3, 2.2, [silo('cleveland'), silo('hungarian'), silo('switzerland', 'missing'), silo('va')]),
+      ],
+    };
+    const event = (type: string, extra: Record<string, unknown>) =>
+      `event: ${type}\r\ndata: ${JSON.stringify({ type, round: 4, siloId: null, message: '', at: new Date().toISOString(), ...extra })}\r\n\r\n`;
+    await page.route(`**/v1/jobs/${job.jobId}`, (r) => r.fulfill({ json: job }));
+    await page.route(`**/v1/jobs/${job.jobId}/events`, (r) =>
+      r.fulfill({
+        contentType: 'text/event-stream',
+        body:
+          event('status', { round: 3, message: 'running', job }) +
+          ': a comment line the parser skips\n\n' +
+          event('round_started', {}) +
+          event('update_accepted', { siloId: 'cleveland', message: 'accepted' }) +
+          event('update_rejected', {
+            siloId: 'va',
+            message: 'UPDATE_SIZE_MISMATCH: 14 values, 11 expected',
+          }) +
+          event('outlier', { siloId: 'hungarian', message: 'distance 4.1000' }),
+      }),
+    );
+    await page.goto(`${f.gatewayUrl}/ui/#/jobs/${job.jobId}`);
+    await page.locator('#activity li[data-type="outlier"]').first().waitFor();
+
+    const epsilon = page.locator('figure[data-chart="epsilon"]');
+    expect(await epsilon.locator('circle.point').count()).toBe(3);
+    await expect(epsilon.locator('.reference text').textContent()).resolves.toBe('target ε 3.00');
+    await expect(page.locator('#epsilon-summary').textContent()).resolves.toMatch(
+      /^ε spent 2\.200 of the target 3\.000 \(δ = 0\.001\); silo level, central noise\./,
+    );
+    const cell = (siloId: string, r: number) =>
+      page.locator(`#silo-table tr[data-silo="${siloId}"] td[data-round="${r}"]`);
+    await expect(cell('va', 2).getAttribute('data-state')).resolves.toBe('rejected');
+    await expect(cell('va', 2).textContent()).resolves.toContain('va: rejected');
+    await expect(cell('switzerland', 3).getAttribute('data-state')).resolves.toBe('missing');
+    await expect(cell('hungarian', 2).getAttribute('data-flagged')).resolves.toBe('true');
+    await expect(cell('hungarian', 2).textContent()).resolves.toContain('distance 3.2000');
+    await expect(cell('cleveland', 2).getAttribute('data-flagged')).resolves.toBe('false');
+    // Round 4, from the stream alone: received, rejected with its reason, flagged.
+    await expect(cell('cleveland', 4).getAttribute('data-state')).resolves.toBe('received');
+    await expect(cell('va', 4).getAttribute('data-state')).resolves.toBe('rejected');
+    await expect(cell('va', 4).textContent()).resolves.toContain('UPDATE_SIZE_MISMATCH');
+    await expect(cell('hungarian', 4).getAttribute('data-flagged')).resolves.toBe('true');
+    await expect(cell('switzerland', 4).getAttribute('data-state')).resolves.toBe('absent');
+    await expect(page.locator('#cancel-job').isVisible()).resolves.toBe(true);
+    await shoot(page, 'job-dp-outliers');
+  }, 60_000);
+
   it('loaded nothing from anywhere but the gateway, and no script failed', () => {
-    expect(contexts.length).toBe(2);
+    expect(contexts.length).toBe(3);
     for (const c of contexts) expectSelfContained(c);
   });
 });

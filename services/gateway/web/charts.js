@@ -12,6 +12,7 @@ import { h, s } from './dom.js';
  * @property {Point[]} points x is the round
  * @property {number} xMax the last round planned, so the axis shows how far the job has come
  * @property {[number, number]} [bounds] values can never leave this range (clamps the axis)
+ * @property {boolean} [fromZero] the axis starts at 0 (a budget spent), rather than fitting the data
  * @property {{ y: number, label: string } | null} [reference] a dashed horizontal line, e.g. the ε target
  * @property {(y: number) => string} [format]
  */
@@ -78,6 +79,7 @@ export function lineChart(o) {
   const xMax = Math.max(1, o.xMax, ...points.map((p) => p.x));
   const values = points.map((p) => p.y);
   if (o.reference) values.push(o.reference.y);
+  if (o.fromZero) values.push(0);
   const axis = valueAxis(values.length > 0 ? values : (o.bounds ?? [0, 1]), o.bounds);
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;

@@ -286,6 +286,7 @@ export function renderJob(ctx, jobId) {
             xMax,
             bounds: [0, Infinity],
             reference: { y: j.spec.privacy.targetEpsilon, label: 'target ε' },
+            fromZero: true,
             format: (y) => y.toFixed(2),
           })
         : null,
