@@ -2,6 +2,7 @@
 // here so the gateway, the CLI and the aggregator agree on what an omitted field means.
 import type { JobSpec, ServerOptimizer } from '@cohort/protocol';
 import { AGGREGATION_RULE_NAMES, ruleParamIssues, type AggregationRuleName } from '@cohort/aggregation';
+import { WIRE_ENCODINGS } from '@cohort/quantization';
 import { z } from 'zod';
 
 export const MODEL_TEMPLATES = ['logreg', 'mlp'] as const;
@@ -314,6 +315,18 @@ const privacySchema = z
   );
 
 /**
+ * How silos pack their updates for the wire (see @cohort/quantization). Under differential privacy the
+ * rounding must not touch what the noise calibration assumes: in local mode each silo quantizes after adding
+ * its noise, and at silo level the enclave clips the decoded update before summing, so either way quantization
+ * is post-processing and the guarantee stands. Central patient-level DP is the exception: the silo sends its
+ * clipped gradient sum un-noised, and rounding it (scale per block, random levels) could move it by more than
+ * one record's clip norm, so only float32 is allowed there.
+ */
+const wireSchema = z.strictObject({
+  encoding: oneOf(WIRE_ENCODINGS, 'wire encoding').default('float32'),
+});
+
+/**
  * The job spec a researcher writes (JSON), parsed into the protocol `JobSpec` with every default filled in.
  * A spec the gateway returns (normalised, with unused fields empty or 0) parses again to the same value.
  */
@@ -332,6 +345,8 @@ export const jobSpecSchema = z
     serverOptimizer: serverOptimizerSchema.prefault({}),
     // null is how protocol JSON spells an absent message, so a returned spec can be resubmitted as is.
     privacy: privacySchema.nullish(),
+    // null is how protocol JSON spells an absent message, as for privacy.
+    wire: wireSchema.nullish(),
     seed: integer(L.seed.min, L.seed.max).default(D.seed),
   })
   .superRefine((spec, ctx) => {
@@ -346,6 +361,20 @@ export const jobSpecSchema = z
         code: 'custom',
         path: issue.param ? ['aggregation', 'params', issue.param] : ['aggregation', 'rule'],
         message: issue.message,
+      });
+    }
+  })
+  .superRefine((spec, ctx) => {
+    const encoding = spec.wire?.encoding ?? 'float32';
+    const p = spec.privacy;
+    if (encoding !== 'float32' && p?.enabled && p.mode === 'central' && p.level === 'patient') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wire', 'encoding'],
+        message:
+          `must be "float32" under central patient-level differential privacy (got ${JSON.stringify(encoding)}): ` +
+          'rounding the un-noised update would change the sensitivity the noise is calibrated to; ' +
+          'use local mode or silo level to quantize',
       });
     }
   })
@@ -366,6 +395,7 @@ export const jobSpecSchema = z
     serverOptimizer: s.serverOptimizer,
     // Absent means "off" in the protocol.
     privacy: s.privacy ?? undefined,
+    wire: { encoding: s.wire?.encoding ?? 'float32' },
     seed: s.seed,
   }));
 

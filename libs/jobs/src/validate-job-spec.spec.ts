@@ -54,6 +54,7 @@ describe('parseJobSpec: a valid spec', () => {
       aggregation: { rule: 'fedavg', params: {} },
       serverOptimizer: { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 },
       privacy: undefined,
+      wire: { encoding: 'float32' },
       seed: 0,
     });
   });
@@ -472,5 +473,42 @@ describe('formatJobSpecIssues', () => {
       'rounds: must be an integer from 1 to 10000 (got 0)',
       'extra: unknown field',
     ]);
+  });
+});
+
+describe('parseJobSpec: the wire encoding', () => {
+  it('defaults to float32 and takes float16 or int8', () => {
+    expect(valid(minimal).wire).toEqual({ encoding: 'float32' });
+    expect(valid(withField({ wire: {} })).wire).toEqual({ encoding: 'float32' });
+    expect(valid(withField({ wire: null })).wire).toEqual({ encoding: 'float32' });
+    expect(valid(withField({ wire: { encoding: 'float16' } })).wire).toEqual({ encoding: 'float16' });
+    const int8 = valid(withField({ wire: { encoding: 'int8' } }));
+    expect(valid(JSON.parse(JSON.stringify(int8)))).toEqual(int8);
+  });
+
+  it('refuses an unknown encoding or field with one message on its path', () => {
+    expect(errorMap(withField({ wire: { encoding: 'bf16' } }))).toEqual({
+      'wire.encoding': 'unknown wire encoding "bf16"; this version supports: float32, float16, int8',
+    });
+    expect(errorMap(withField({ wire: { encoding: 8 } }))).toEqual({
+      'wire.encoding': 'must be one of: float32, float16, int8 (got 8)',
+    });
+    expect(errorMap(withField({ wire: { bits: 8 } }))).toEqual({ 'wire.bits': 'unknown field' });
+  });
+
+  it('allows quantization where it is post-processing under DP, and refuses it before central patient-level noise', () => {
+    const dp = (privacy: Record<string, unknown>, encoding: string) =>
+      withField({
+        privacy: { enabled: true, targetEpsilon: 4, ...privacy },
+        wire: { encoding },
+        minSilos: 1,
+      });
+    expect(valid(dp({ mode: 'local' }, 'int8')).wire?.encoding).toBe('int8');
+    expect(valid(dp({ level: 'silo' }, 'float16')).wire?.encoding).toBe('float16');
+    expect(valid(dp({}, 'float32')).wire?.encoding).toBe('float32');
+    expect(Object.keys(errorMap(dp({}, 'int8')))).toEqual(['wire.encoding']);
+    expect(errorMap(dp({}, 'float16'))['wire.encoding']).toMatch(
+      /^must be "float32" under central patient-level differential privacy \(got "float16"\)/,
+    );
   });
 });

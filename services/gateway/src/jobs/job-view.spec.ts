@@ -113,6 +113,7 @@ describe('toJobView', () => {
         aggregation: { rule: 'fedavg', params: {} },
         serverOptimizer: { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 },
         privacy: undefined,
+        wire: undefined,
         seed: 0,
       },
     });

@@ -148,6 +148,8 @@ export function toSpecView(spec: JobSpec | null | undefined): JobSpecView | null
           noiseMultiplier: spec.privacy.noiseMultiplier,
         }
       : null,
+    // A job stored before the setting existed ran in float32, so that is what it shows.
+    wire: { encoding: spec.wire?.encoding || 'float32' },
     seed: spec.seed,
   };
 }

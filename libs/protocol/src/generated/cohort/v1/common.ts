@@ -136,6 +136,16 @@ export interface JobSpec {
   offerTimeoutMs: number;
   /** Once a quorum of updates is in, how much longer a round waits for the rest before it closes. */
   gracePeriodMs: number;
+  /** How silos pack their updates; absent (a spec stored before the setting) means float32. */
+  wire: WireSpec | undefined;
+}
+
+/**
+ * The wire encoding of a job's updates: "float32", "float16" or "int8" (stochastic, per block of 256), as the
+ * job spec spells it, so a spec the gateway returns parses again unchanged.
+ */
+export interface WireSpec {
+  encoding: string;
 }
 
 export const COHORT_V1_PACKAGE_NAME = "cohort.v1";
