@@ -4,9 +4,7 @@ import { firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
 import type { Logger } from 'pino';
 import {
   TaskKind,
-  WeightsEncoding,
   chunkBytes,
-  packFloat32,
   sha256,
   unpackFloat32,
   type FederationServiceClient,
@@ -14,7 +12,8 @@ import {
   type Task,
   type UpdateChunk,
 } from '@cohort/protocol';
-import { deriveSeed, initialWeights } from '@cohort/model';
+import { createRandom, deriveSeed, initialWeights } from '@cohort/model';
+import { encodeUpdate, encodingName, weightsEncodingOf } from '@cohort/quantization';
 import { signDecision, signUpdate, verifyReceipt, type SiloIdentity } from '@cohort/identity';
 import { SEALING_SCHEME, generateSealingKeyPair, seal, updateAad } from '@cohort/sealing';
 import { binaryMetrics } from '@cohort/evaluation';
@@ -219,7 +218,11 @@ export class TaskHandler {
       return;
     }
     const identityClaims = { jobId: task.jobId, round: task.round, siloId: this.config.siloId };
-    const plaintext = packFloat32(result.update);
+    // Packed in the job's wire encoding. Under local DP the noise is already in, so rounding is post-processing;
+    // at silo level the enclave clips what it decodes; central patient-level DP is float32 only (job spec).
+    // int8's stochastic rounding needs no secrecy, only independence: a fresh seed per update.
+    const encoding = weightsEncodingOf(job.spec.wire?.encoding);
+    const plaintext = encodeUpdate(result.update, encoding, createRandom(randomInt(2 ** 48 - 1)));
     const sealed = await seal(enclave.hpkePublicKey, plaintext, updateAad(identityClaims));
     plaintext.fill(0);
     const digest = sha256(sealed);
@@ -239,7 +242,7 @@ export class TaskHandler {
           nonce: task.nonce,
           exampleCount: result.exampleCount,
           payloadSha256: digest,
-          encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
+          encoding,
           payloadBytes: sealed.byteLength,
           signatureJws,
           trainMs: Math.round(result.trainMs),
@@ -261,6 +264,7 @@ export class TaskHandler {
       siloId: this.config.siloId,
       updateDigest: digest.toString('hex'),
       bytes: sealed.byteLength,
+      encoding: encodingName(encoding),
       exampleCount: result.exampleCount,
       enclaveMeasurement: enclave.measurement,
       receiptSha256: sha256(Buffer.from(receipt.signature)).toString('hex'),
@@ -305,7 +309,8 @@ export class TaskHandler {
     await evaluateModel(model, d, trained.weights, sample);
     const scratch = await generateSealingKeyPair();
     const claims = { jobId: 'warm-up', round: 1, siloId: this.config.siloId };
-    const sealed = await seal(scratch.publicKeyRaw, packFloat32(trained.delta), updateAad(claims));
+    const packed = encodeUpdate(trained.delta, weightsEncodingOf(spec.wire?.encoding), createRandom(1));
+    const sealed = await seal(scratch.publicKeyRaw, packed, updateAad(claims));
     await signUpdate(this.identity, {
       ...claims,
       nonce: Buffer.alloc(16),

@@ -7,7 +7,9 @@ import {
   x25519Jwk,
 } from '@cohort/attestation';
 import { publicKeyFromRaw, verifyReceipt } from '@cohort/identity';
-import { packFloat32, unpackFloat32 } from '@cohort/protocol';
+import { WeightsEncoding, unpackFloat32 } from '@cohort/protocol';
+import { createRandom } from '@cohort/model';
+import { INT8_BLOCK, encodeUpdate } from '@cohort/quantization';
 import { seal, updateAad } from '@cohort/sealing';
 import { EnclaveCore, EnclaveError, type Attester } from './enclave-core.js';
 
@@ -23,10 +25,18 @@ async function enclaveWithAuthority(): Promise<{ core: EnclaveCore; authority: I
   return { core: await EnclaveCore.create(MEASUREMENT, attester), authority };
 }
 
-async function sealedUpdate(core: EnclaveCore, siloId: string, values: number[], round = 1, jobId = 'job') {
+async function sealedUpdate(
+  core: EnclaveCore,
+  siloId: string,
+  values: number[],
+  round = 1,
+  jobId = 'job',
+  encoding = WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
+  random = createRandom(1),
+) {
   const sealed = await seal(
     core.describe().hpkePublicKey,
-    packFloat32(Float32Array.from(values)),
+    encodeUpdate(Float32Array.from(values), encoding, random),
     updateAad({ jobId, round, siloId }),
   );
   return {
@@ -36,6 +46,7 @@ async function sealedUpdate(core: EnclaveCore, siloId: string, values: number[],
     exampleCount: 1,
     sealed,
     payloadSha256: createHash('sha256').update(sealed).digest(),
+    encoding,
   };
 }
 
@@ -69,6 +80,57 @@ describe('EnclaveCore', () => {
     // (1·[1,2] + 2·[4,8]) / 3
     expect([...unpackFloat32(mean)]).toEqual([3, 6]);
     expect(await codeOf(() => core.release('job', 1))).toBe('ROUND_NOT_OPEN');
+  });
+
+  it('runs a float16 round: decodes each update after opening, and refuses another encoding or size', async () => {
+    const { core } = await enclaveWithAuthority();
+    const F16 = WeightsEncoding.WEIGHTS_ENCODING_FLOAT16;
+    core.openRound('job', 1, 3, undefined, undefined, F16);
+    await core.addUpdate(await sealedUpdate(core, 'a', [1, 1 / 3, -2], 1, 'job', F16));
+    await core.addUpdate({
+      ...(await sealedUpdate(core, 'b', [3, 0.5, 65504], 1, 'job', F16)),
+      exampleCount: 3,
+    });
+    // In float32 the payload has the wrong encoding; labelled float16 but packed float32, the wrong size.
+    expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'c', [1, 2, 3])))).toBe(
+      'UPDATE_UNSUPPORTED_ENCODING',
+    );
+    const mislabelled = { ...(await sealedUpdate(core, 'd', [1, 2, 3])), encoding: F16 };
+    expect(await codeOf(core.addUpdate(mislabelled))).toBe('UPDATE_SIZE_MISMATCH');
+    // 65520 rounds to Infinity in binary16: refused as non-finite after decoding.
+    expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'e', [1, 65520, 0], 1, 'job', F16)))).toBe(
+      'UPDATE_NON_FINITE',
+    );
+    const { aggregate, updates } = core.release('job', 1);
+    expect(updates).toBe(2);
+    // 1/3 is 0x3555 = 0.333251953125 in binary16; (1·a + 3·b) / 4 in float32.
+    const want = [(1 + 9) / 4, (0.333251953125 + 1.5) / 4, (-2 + 3 * 65504) / 4].map(Math.fround);
+    expect([...unpackFloat32(aggregate)]).toEqual(want);
+  });
+
+  it('runs an int8 round: the mean of stochastic updates is within scale/127 per value, and unbiased', async () => {
+    const { core } = await enclaveWithAuthority();
+    const I8 = WeightsEncoding.WEIGHTS_ENCODING_INT8_STOCHASTIC;
+    const p = INT8_BLOCK + 10;
+    const random = createRandom(5);
+    const truth = Array.from({ length: p }, () => random() * 2 - 1);
+    const silos = 40;
+    core.openRound('job', 1, p, undefined, undefined, I8);
+    for (let s = 0; s < silos; s++) {
+      await core.addUpdate(await sealedUpdate(core, `s${s}`, truth, 1, 'job', I8, random));
+    }
+    const bad = await sealedUpdate(core, 'x', truth, 1, 'job', WeightsEncoding.WEIGHTS_ENCODING_FLOAT16);
+    expect(await codeOf(core.addUpdate({ ...bad, encoding: I8 }))).toBe('UPDATE_SIZE_MISMATCH');
+    const mean = unpackFloat32(core.release('job', 1).aggregate);
+    const scale = Math.max(...truth.map(Math.abs));
+    let bias = 0;
+    for (let i = 0; i < p; i++) {
+      expect(Math.abs(mean[i] - truth[i])).toBeLessThanOrEqual(scale / 127 + 1e-6);
+      bias += mean[i] - truth[i];
+    }
+    // Independent rounding errors of at most scale/127 each average out: the mean error over p·silos
+    // roundings has a standard deviation below 0.5·scale/127/√(p·silos); 8 of those cannot be hit by chance.
+    expect(Math.abs(bias / p)).toBeLessThan((8 * 0.5 * scale) / 127 / Math.sqrt(p * silos));
   });
 
   it('refuses a replay, a tampered ciphertext, a wrong size, a wrong digest, non-finite values and closed rounds', async () => {

@@ -12,7 +12,8 @@ import {
   type MeanAccumulator,
   type SiloUpdate,
 } from '@cohort/aggregation';
-import { unpackFloat32 } from '@cohort/protocol';
+import { WeightsEncoding } from '@cohort/protocol';
+import { QuantizationError, decodeUpdate, encodedLength, encodingName } from '@cohort/quantization';
 import { ed25519Jwk, x25519Jwk } from '@cohort/attestation';
 import { signReceipt } from '@cohort/identity';
 import {
@@ -60,6 +61,7 @@ export interface Attester {
 
 interface OpenRound {
   parameterCount: number;
+  encoding: WeightsEncoding;
   dp: EnclaveDp | undefined;
   rule: EnclaveRule | undefined;
   /** Robust rules need every update at once: they stay here, in the enclave, until the round is released. */
@@ -110,7 +112,12 @@ export class EnclaveCore {
     const probe = { jobId: 'warm-up', round: 1, siloId: 'warm-up', exampleCount: 1 };
     this.openRound(probe.jobId, probe.round, 4);
     const sealed = await seal(this.sealingKeys.publicKeyRaw, new Uint8Array(16), updateAad(probe));
-    await this.addUpdate({ ...probe, sealed, payloadSha256: createHash('sha256').update(sealed).digest() });
+    await this.addUpdate({
+      ...probe,
+      sealed,
+      payloadSha256: createHash('sha256').update(sealed).digest(),
+      encoding: WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
+    });
     this.release(probe.jobId, probe.round);
   }
 
@@ -145,7 +152,16 @@ export class EnclaveCore {
     );
   }
 
-  openRound(jobId: string, round: number, parameterCount: number, dp?: EnclaveDp, rule?: EnclaveRule): void {
+  openRound(
+    jobId: string,
+    round: number,
+    parameterCount: number,
+    dp?: EnclaveDp,
+    rule?: EnclaveRule,
+    encoding: WeightsEncoding = WeightsEncoding.WEIGHTS_ENCODING_FLOAT32,
+  ): void {
+    // Sizes the round's payloads now, so an encoding this build cannot decode fails the round, not each upload.
+    encodedLength(encoding, parameterCount);
     // Streaming rules (FedAvg, norm bounding) fold updates in as they come, O(P) memory; the others run on the
     // held updates at release. DP rounds always stream (a plain sum).
     const streams =
@@ -153,6 +169,7 @@ export class EnclaveCore {
     const holds = !dp && !streams;
     this.rounds.set(key(jobId, round), {
       parameterCount,
+      encoding,
       dp,
       rule,
       held: holds ? [] : undefined,
@@ -190,6 +207,12 @@ export class EnclaveCore {
     open_: OpenRound,
     u: SealedUpdate,
   ): Promise<{ receipt: string; receivedAtUnixMs: number; accepted: number }> {
+    if (u.encoding !== open_.encoding) {
+      throw new EnclaveError(
+        'UPDATE_UNSUPPORTED_ENCODING',
+        `the update from silo ${u.siloId} is ${encodingName(u.encoding)}; the job's updates are ${encodingName(open_.encoding)}`,
+      );
+    }
     const digest = createHash('sha256').update(u.sealed).digest();
     if (!digest.equals(Buffer.from(u.payloadSha256))) {
       throw new EnclaveError('UPDATE_DIGEST_MISMATCH', 'the sealed payload does not match its signed digest');
@@ -204,14 +227,17 @@ export class EnclaveCore {
       );
     }
     try {
-      const expected = open_.parameterCount * 4;
-      if (plaintext.byteLength !== expected) {
+      let delta: Float32Array;
+      try {
+        delta = decodeUpdate(plaintext, open_.encoding, open_.parameterCount);
+      } catch (err) {
+        if (!(err instanceof QuantizationError)) throw err;
         throw new EnclaveError(
-          'UPDATE_SIZE_MISMATCH',
-          `the update has ${plaintext.byteLength / 4} values; the model has ${open_.parameterCount} parameters`,
+          err.code === 'LENGTH_MISMATCH' ? 'UPDATE_SIZE_MISMATCH' : 'UPDATE_MALFORMED',
+          `the update from silo ${u.siloId} does not decode: ${err.message}`,
         );
       }
-      const delta = unpackFloat32(plaintext);
+      // After decoding, so an int8 block with a non-finite scale or a float16 overflow is refused too.
       for (let i = 0; i < delta.length; i++) {
         if (!Number.isFinite(delta[i])) {
           throw new EnclaveError(

@@ -1,3 +1,4 @@
+import type { WeightsEncoding } from '@cohort/protocol';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { EnclaveCallError, type EnclaveClient } from './enclave.client.js';
 import type {
@@ -16,6 +17,8 @@ const UPDATE_ERRORS: Record<string, AggregatorErrorCode> = {
   UPDATE_NON_FINITE: AggregatorErrorCode.UPDATE_NON_FINITE,
   UPDATE_DUPLICATE: AggregatorErrorCode.UPDATE_DUPLICATE,
   UPDATE_DIGEST_MISMATCH: AggregatorErrorCode.UPDATE_DIGEST_MISMATCH,
+  UPDATE_UNSUPPORTED_ENCODING: AggregatorErrorCode.UPDATE_UNSUPPORTED_ENCODING,
+  UPDATE_MALFORMED: AggregatorErrorCode.UPDATE_MALFORMED,
   ROUND_NOT_OPEN: AggregatorErrorCode.UPDATE_WRONG_ROUND,
 };
 
@@ -37,8 +40,11 @@ export class EnclaveHost {
     parameterCount: number,
     dp?: EnclaveDp,
     rule?: EnclaveRule,
+    encoding?: WeightsEncoding,
   ): Promise<void> {
-    await this.wrap(this.client.call({ type: 'open-round', jobId, round, parameterCount, dp, rule }));
+    await this.wrap(
+      this.client.call({ type: 'open-round', jobId, round, parameterCount, dp, rule, encoding }),
+    );
   }
 
   addUpdate(u: SealedUpdate): Promise<EnclaveReplies['add-update']> {

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
           case 'attest':
             return send({ id: raw.id, ok: true, reply: { token: await core.attest(r.nonce, r.audience) } });
           case 'open-round':
-            core.openRound(r.jobId, r.round, r.parameterCount, r.dp, r.rule);
+            core.openRound(r.jobId, r.round, r.parameterCount, r.dp, r.rule, r.encoding);
             return send({ id: raw.id, ok: true, reply: { opened: true } });
           case 'add-update': {
             const k = roundKey(r.jobId, r.round);

@@ -1,5 +1,6 @@
 // The enclave's whole interface: these messages, over the IPC channel of its own process. Nothing else goes in
 // or out — in particular no private key and no plaintext update ever crosses it.
+import type { WeightsEncoding } from '@cohort/protocol';
 
 export interface EnclaveErrorReply {
   code: string;
@@ -39,6 +40,8 @@ export interface SealedUpdate {
   exampleCount: number;
   sealed: Uint8Array;
   payloadSha256: Uint8Array;
+  /** The encoding the silo's header names; the enclave decodes with its round's encoding and refuses another. */
+  encoding: WeightsEncoding;
 }
 
 export type EnclaveRequest =
@@ -52,6 +55,8 @@ export type EnclaveRequest =
       dp?: EnclaveDp;
       /** The job's aggregation rule; robust rules hold the round's updates in the enclave until release. */
       rule?: EnclaveRule;
+      /** The job's wire encoding: how every update of the round is packed under the seal (float32 if absent). */
+      encoding?: WeightsEncoding;
     }
   | ({ type: 'add-update' } & SealedUpdate)
   | { type: 'release'; jobId: string; round: number }

@@ -25,8 +25,10 @@ import {
 import { modelLayout } from '@cohort/model';
 import { IdentityError, verifyDecision, verifyUpdate } from '@cohort/identity';
 import { SEALING_SCHEME, sealedLength } from '@cohort/sealing';
+import { encodedLength, encodingName } from '@cohort/quantization';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { AuditTrail } from '../audit/audit-trail.service.js';
+import { JobEvents } from '../jobs/job-events.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { JobRepository } from '../jobs/job.repository.js';
 import { ActiveRounds } from '../rounds/active-rounds.service.js';
@@ -60,6 +62,7 @@ export class FederationService {
     @Inject(TRUST) private readonly trust: AggregatorTrust,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly audit: AuditTrail,
+    private readonly events: JobEvents,
   ) {}
 
   enroll(request: EnrollRequest): Promise<EnrollResponse> {
@@ -287,18 +290,20 @@ export class FederationService {
         `updates must be sealed to the enclave with ${SEALING_SCHEME}; got ${JSON.stringify(header.sealing)}`,
       );
     }
-    if (header.encoding !== WeightsEncoding.WEIGHTS_ENCODING_FLOAT32) {
+    // The job fixes one encoding for every update, so the size below is exact and the enclave decodes blind.
+    if (header.encoding !== active.encoding) {
       throw new AggregatorException(
         AggregatorErrorCode.UPDATE_UNSUPPORTED_ENCODING,
-        `encoding ${WeightsEncoding[header.encoding] ?? header.encoding} is not supported; send float32`,
+        `the update is encoded as ${encodingName(header.encoding)}; job ${header.jobId} takes ` +
+          `${encodingName(active.encoding)} updates only`,
       );
     }
-    const expected = sealedLength(active.parameterCount * 4);
+    const expected = sealedLength(encodedLength(active.encoding, active.parameterCount));
     if (header.payloadBytes !== expected) {
       throw new AggregatorException(
         AggregatorErrorCode.UPDATE_SIZE_MISMATCH,
         `the sealed update declares ${header.payloadBytes} bytes; a model of ${active.parameterCount} parameters ` +
-          `seals to ${expected} bytes`,
+          `in ${encodingName(active.encoding)} seals to ${expected} bytes`,
       );
     }
     if (active.differentiallyPrivate) {
@@ -366,6 +371,7 @@ export class FederationService {
         exampleCount: header.exampleCount,
         sealed: payload,
         payloadSha256: digest,
+        encoding: header.encoding,
       });
     } finally {
       active.inFlight.delete(header.siloId);
@@ -376,6 +382,12 @@ export class FederationService {
       exampleCount: header.exampleCount,
       trainMs: header.trainMs,
       updateDigest: digest.toString('hex'),
+    });
+    this.events.emit({
+      jobId: header.jobId,
+      type: 'update_accepted',
+      round: header.round,
+      siloId: header.siloId,
     });
     return {
       jobId: header.jobId,
@@ -416,6 +428,16 @@ export class FederationService {
         reason: failure.message,
       },
     );
+    // Followers of the job see it too; only the code, as the audit entry has the rest.
+    if (header?.jobId && !FOREIGN_FAILURES.has(failure.code)) {
+      this.events.emit({
+        jobId: header.jobId,
+        type: 'update_rejected',
+        round: header.round,
+        siloId: header.siloId,
+        message: failure.code,
+      });
+    }
     if (header && failure.code === AggregatorErrorCode.UPDATE_LATE) {
       const { jobId, round, siloId } = header;
       await this.rounds

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Metrics } from '@cohort/protocol';
+import { WeightsEncoding, type Metrics } from '@cohort/protocol';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 
 export type RoundPhase = 'training' | 'evaluating' | 'closed';
@@ -27,6 +27,8 @@ export class ActiveRound {
   readonly inFlight = new Set<string>();
   /** A DP round: updates carry no example count and no per-silo metric is taken. */
   differentiallyPrivate = false;
+  /** The job's wire encoding: the only one its updates may arrive in. */
+  encoding: WeightsEncoding = WeightsEncoding.WEIGHTS_ENCODING_FLOAT32;
   /** Settles once the round is recorded and open in the enclave; uploads are processed only after. */
   ready: Promise<void> = Promise.resolve();
   private readonly expected: Set<string>;

@@ -13,6 +13,7 @@ import {
   type Task,
 } from '@cohort/protocol';
 import { initialWeights, modelLayout, parameterCount } from '@cohort/model';
+import { weightsEncodingOf } from '@cohort/quantization';
 import {
   applyServerOptimizer,
   decodeOptimizerState,
@@ -300,6 +301,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     const active = new ActiveRound(jobId, round, p, participants);
     active.differentiallyPrivate = dp !== undefined;
+    active.encoding = weightsEncodingOf(spec.wire?.encoding);
     const started = Date.now();
     this.activeRounds.set(active);
     const onDisconnect = (siloId: string): void => active.drop(siloId);
@@ -328,10 +330,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       await yieldToIo();
       active.ready = Promise.all([
         this.rounds.start(jobId, round, participants),
-        this.enclave.openRound(jobId, round, p, dp?.enclave, {
-          name: spec.aggregation?.rule ?? 'fedavg',
-          params: spec.aggregation?.params ?? {},
-        }),
+        this.enclave.openRound(
+          jobId,
+          round,
+          p,
+          dp?.enclave,
+          {
+            name: spec.aggregation?.rule ?? 'fedavg',
+            params: spec.aggregation?.params ?? {},
+          },
+          active.encoding,
+        ),
       ]).then(() => undefined);
       active.ready.catch(() => undefined);
       await active.ready;
