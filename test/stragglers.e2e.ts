@@ -7,7 +7,6 @@ import { TaskKind, unpackFloat32, type Task } from '@cohort/protocol';
 import {
   EXAMPLES_DIR,
   http,
-  runJob,
   startFederation,
   waitFor,
   waitForConnected,
@@ -57,14 +56,34 @@ describe('stragglers and late updates', () => {
 
   it('closes round 1 at quorum + grace, refuses and counts the late update, and takes the silo back later', async () => {
     const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8'));
-    const job = await runJob(f, {
+    const submitted = await http('POST', `${f.gatewayUrl}/v1/jobs`, {
       ...spec,
       rounds: 4,
       minSilos: 3,
       roundTimeoutMs: 60_000,
       gracePeriodMs: GRACE_MS,
     });
+    expect(submitted.status).toBe(201);
+    // Followed as the dashboard and `cohort job watch` do: the event stream, until the job ends.
+    const stream = await fetch(`${f.gatewayUrl}/v1/jobs/${submitted.body.jobId}/events`, {
+      headers: { authorization: `Bearer ${f.adminToken}` },
+    });
+    const events = (await stream.text())
+      .split('\n\n')
+      .map((block) => /^data: (.*)$/m.exec(block)?.[1])
+      .filter((data): data is string => data !== undefined)
+      .map((data) => JSON.parse(data));
+    const job = events.filter((e) => e.job).at(-1).job;
     expect(job.status).toBe('completed');
+    // Each accepted update is an event of its own, with its silo and round.
+    const accepted = events.filter((e) => e.type === 'update_accepted');
+    expect(
+      accepted
+        .filter((e) => e.round === 1)
+        .map((e) => e.siloId)
+        .sort(),
+    ).toEqual(HOSPITALS);
+    expect(accepted.some((e) => e.siloId === 'slowpoke')).toBe(true);
     // The late upload may land after the job ended; the count is read once it has.
     await waitFor('the late upload', () => Promise.resolve(outcomes.find((o) => o.round === 1)));
     expect(outcomes.find((o) => o.round === 1)).toEqual({ round: 1, ok: false, code: 'UPDATE_LATE' });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { concat, defer, filter, from, mergeMap, of, takeWhile, type Observable } from 'rxjs';
+import { concat, defer, filter, from, mergeMap, Observable, of, ReplaySubject, takeWhile } from 'rxjs';
 import type { Logger } from 'pino';
 import type {
   CancelJobRequest,
@@ -137,31 +137,48 @@ export class JobsService {
     return this.view(await this.require(job.id));
   }
 
-  /** The current state first, then every event until the job ends. */
+  /**
+   * The current state first, then every event until the job ends. Live events are buffered from before the
+   * state is read, so nothing that happens between the two is lost.
+   */
   watch(request: WatchJobRequest): Observable<JobEvent> {
-    return defer(() => from(this.require(request.jobId))).pipe(
-      mergeMap((row) => {
-        const first = defer(() => from(this.view(row))).pipe(
-          mergeMap((job) =>
-            of<JobEvent>({
-              jobId: row.id,
+    return new Observable<JobEvent>((subscriber) => {
+      const buffered = new ReplaySubject<JobEvent>();
+      const live = this.events
+        .stream()
+        .pipe(filter((e) => e.jobId === request.jobId))
+        .subscribe(buffered);
+      const stream = defer(() => from(this.require(request.jobId)))
+        .pipe(
+          mergeMap((row) => from(this.view(row))),
+          mergeMap((job) => {
+            const first = of<JobEvent>({
+              jobId: job.jobId,
               type: 'status',
               round: job.currentRound,
               siloId: '',
               message: job.status,
               job,
               atUnixMs: Date.now(),
-            }),
-          ),
-        );
-        if (TERMINAL_STATUSES.includes(row.status)) return first;
-        const live = this.events.stream().pipe(
-          filter((e) => e.jobId === row.id),
-          takeWhile((e) => !(e.type === 'status' && /^(completed|failed|cancelled)/.test(e.message)), true),
-        );
-        return concat(first, live);
-      }),
-    );
+            });
+            if (TERMINAL_STATUSES.includes(job.status as JobRow['status'])) return first;
+            return concat(
+              first,
+              buffered.pipe(
+                takeWhile(
+                  (e) => !(e.type === 'status' && /^(completed|failed|cancelled)/.test(e.message)),
+                  true,
+                ),
+              ),
+            );
+          }),
+        )
+        .subscribe(subscriber);
+      return () => {
+        live.unsubscribe();
+        stream.unsubscribe();
+      };
+    });
   }
 
   async download(request: DownloadModelRequest): Promise<ModelChunk[]> {
