@@ -341,7 +341,7 @@ describe('bad input from silos, at enrolment and at connection: two hospitals an
       {
         round: 1,
         code: 'UPDATE_SIZE_MISMATCH',
-        message: /a model of 11 parameters seals to/,
+        message: /a model of 11 parameters in float32 seals to 92 bytes/,
         send: async (t) => {
           const big = await mallory.buildUpdate(t, { values: 11 + 5 });
           return mallory.upload(big.header, big.sealed);
