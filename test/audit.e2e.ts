@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AUDIT_APPEND_ONLY_MESSAGE } from '@cohort/audit';
+import { AUDIT_APPEND_ONLY_MESSAGE, readAuditExport } from '@cohort/audit';
+import { readEnvironment } from '@cohort/config';
 import { openDatabase, type Database } from '@cohort/storage';
 import { COHORT_BIN } from '../services/cli/src/demo/processes.js';
 import {
@@ -551,6 +552,17 @@ describe('the audit trail of a two-round job, four hospitals on PGlite', () => {
       const verified = await cohort('audit', 'verify', '--silo-log', log, '--key', stateDir, '--json');
       expect({ h, result: lastJson(verified.stdout) }).toMatchObject({ h, result: { ok: true } });
       expect(verified.code).toBe(0);
+      // The hospital's own record begins with its enrolment: which key joined, and where.
+      const own = await readAuditExport(await readFile(log, 'utf8'));
+      expect(own.entries[0]).toMatchObject({
+        seq: 1,
+        actor: `silo:${h}`,
+        action: 'silo.enrolled',
+        details: expect.objectContaining({
+          siloId: h,
+          keyFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        }),
+      });
 
       const args = ['audit', 'cross-check', '--silo-log', log, '--export', exportFile];
       const checked = await cohort(...args, '--key', stateDir, '--key', keyFile, '--json');
@@ -592,7 +604,7 @@ describe('the audit trail of a two-round job, four hospitals on PGlite', () => {
   }, 120_000);
 });
 
-const postgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+const postgres = readEnvironment().testDatabaseUrl ? describe : describe.skip;
 
 postgres('tampering with the audit tables on PostgreSQL', () => {
   let f: Federation | undefined;

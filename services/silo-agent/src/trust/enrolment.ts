@@ -9,6 +9,8 @@ import { ConfigurationError } from '@cohort/config';
 import type { SiloConfig } from '../config.js';
 import { createFederationClient } from '../federation-client.js';
 import type { AgentTokens } from './agent-token.js';
+import { AuditLog, FileAuditStore } from '@cohort/audit';
+import { LOCAL_AUDIT_FILE } from '../audit/local-audit.service.js';
 
 const TLS_NAME = 'silo';
 
@@ -56,8 +58,31 @@ export async function ensureEnrolled(
       { audit: true, siloId: config.siloId, keyFingerprint: identity.fingerprint },
       'enrolled with the federation',
     );
+    await recordEnrolment(config.stateDir, config.siloId, identity, config.aggregatorUrl);
     return { certPem, keyPem };
   } finally {
     proxy.close();
+  }
+}
+
+/** The first entry of the silo's own audit log: with which key, and where, it joined the federation. */
+async function recordEnrolment(
+  stateDir: string,
+  siloId: string,
+  identity: SiloIdentity,
+  aggregatorUrl: string,
+): Promise<void> {
+  const store = await FileAuditStore.open(join(stateDir, LOCAL_AUDIT_FILE));
+  const audit = new AuditLog({ store, signingKey: identity.privateKey });
+  try {
+    await audit.append({
+      actor: `silo:${siloId}`,
+      action: 'silo.enrolled',
+      subject: `silo:${siloId}`,
+      details: { siloId, keyFingerprint: identity.fingerprint, aggregator: aggregatorUrl },
+    });
+  } finally {
+    await audit.close();
+    await store.close();
   }
 }
