@@ -270,7 +270,6 @@ export class TaskHandler {
       receiptSha256: sha256(Buffer.from(receipt.signature)).toString('hex'),
       ...(epsilonCumulative === undefined ? {} : { epsilonCumulative }),
     });
-    await this.audit.checkpoint();
     this.log.info(
       {
         audit: true,

@@ -427,8 +427,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       }
       const bytes = packFloat32(next.weights);
       const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
-      await audited;
-      await Promise.all([
+      // The round's evidence is written while the silos evaluate, and is durable before the round is recorded
+      // as completed (awaited below): off the critical path, never skipped.
+      const evidence = Promise.all([
+        audited,
         this.audit.record('aggregator', 'aggregate.released', `job:${jobId}`, {
           jobId,
           round,
@@ -448,6 +450,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
             ]
           : []),
       ]);
+      evidence.catch(() => undefined);
       const recording = this.rounds.recordAggregate(
         jobId,
         round,
@@ -485,6 +488,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       active.phase = 'closed';
       const reported: Metrics[] = [...active.metrics.values()];
       const aggregate = reported.length > 0 ? combineMetrics(reported) : null;
+      await evidence;
       await this.rounds.close(jobId, round, 'completed', Date.now() - started, aggregate, active.metrics);
       this.events.emit({
         jobId,
@@ -498,7 +502,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         { jobId, round, updates: active.accepted.size, trainedMs, totalMs: Date.now() - started },
         'round completed',
       );
-      await this.audit.checkpoint();
+      // Signed while the next round starts; checkpoints queue in order, and the job's end awaits the last one.
+      void this.audit
+        .checkpoint()
+        .catch((err: unknown) => this.log.error({ err, jobId, round }, 'audit checkpoint failed'));
       return { model, state: next.state };
     } finally {
       this.sessions.events.off('disconnected', onDisconnect);

@@ -34,7 +34,7 @@ export class LocalAudit implements OnApplicationShutdown {
     await log.append({ actor: `silo:${this.config.siloId}`, action, subject, details });
   }
 
-  /** Signs a checkpoint over the entries since the last one (after each update sent, and every minute). */
+  /** Signs a checkpoint over the entries since the last one (at the end of each job, every minute, at shutdown). */
   async checkpoint(): Promise<void> {
     const { log } = await this.open();
     await log.checkpoint();
