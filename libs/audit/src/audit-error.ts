@@ -42,21 +42,4 @@ export class AuditError extends Error {
   }
 }
 
-/** The message of any thrown value. */
-export function messageOf(error: unknown): string {
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    'message' in error &&
-    typeof error.message === 'string'
-  ) {
-    return error.message;
-  }
-  return String(error);
-}
-
-/** The string `code` of an error (a Node errno, a SQLSTATE), if it has one. */
-export function errorCodeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
+export { errorCodeOf, messageOf } from '@cohort/identity';

@@ -1,24 +1,9 @@
 // Realm-independent error inspection: `instanceof` fails for errors created in another V8 context (Node's own
 // errno and fetch errors seen inside jest's vm context), so these read the fields instead.
 
-/** The string `code` of an error (a Node errno such as ENOENT, a jose ERR_JWT_… code), if it has one. */
-export function errorCodeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
+import { errorCodeOf, messageOf } from '@cohort/identity';
 
-/** The message of any thrown value. */
-export function messageOf(error: unknown): string {
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    'message' in error &&
-    typeof error.message === 'string'
-  ) {
-    return error.message;
-  }
-  return String(error);
-}
+export { errorCodeOf, messageOf };
 
 /**
  * A person-readable reason for a failed request: fetch reports every network failure as "fetch failed" and

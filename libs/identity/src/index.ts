@@ -4,3 +4,5 @@ export * from './update-signature.js';
 export * from './decision-signature.js';
 export * from './receipt-signature.js';
 export * from './join-token.js';
+// Realm-independent error inspection, shared by the libraries that report Node and jose errors.
+export { errorCodeOf, messageOf } from './realm-checks.js';
