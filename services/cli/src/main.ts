@@ -23,7 +23,7 @@ registerInitCommand(program);
 registerServiceCommands(program);
 registerSiloAdminCommands(siloCommandOf(program));
 registerSiloApprovalCommands(siloCommandOf(program));
-registerBenchCommand(program);
+await registerBenchCommand(program);
 registerPrivacyCommand(program);
 registerAuditCommand(program);
 registerDevCommands(program);
