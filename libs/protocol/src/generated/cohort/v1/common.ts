@@ -52,6 +52,73 @@ export interface ModelSpec {
 export interface DatasetRef {
   id: string;
   features: string[];
+  /** How a silo holding a FHIR R4 bulk export computes each feature and the label; absent for tabular datasets. */
+  fhir: FhirMapping | undefined;
+}
+
+/** A code in a terminology: system is its canonical URL ("http://loinc.org", "http://snomed.info/sct"). */
+export interface FhirCoding {
+  system: string;
+  code: string;
+}
+
+/** A coded answer and the number it stands for (for Observations whose value is a CodeableConcept). */
+export interface FhirCodeValue {
+  system: string;
+  code: string;
+  value: number;
+}
+
+/**
+ * The date each patient's windows are counted back (and the label forward) from.
+ * kind: "fixed" (date, YYYY-MM-DD, the same for everyone) | "lastEncounter" (the start of the patient's latest Encounter).
+ */
+export interface FhirIndexDate {
+  kind: string;
+  date: string;
+}
+
+/**
+ * One model input. source: "patient" (field "age" | "sex") | "observation" | "condition" | "medication" | "encounter".
+ * aggregate: "latest" | "mean" | "min" | "max" | "count" | "present"; lookback_days absent: the whole history.
+ * unit: the UCUM unit quantities are converted to; molar_mass (g/mol) allows mass <-> substance conversions.
+ * type: "number" | "integer" (integers are imputed with the mode).
+ */
+export interface FhirFeature {
+  name: string;
+  source: string;
+  field: string;
+  codes: FhirCoding[];
+  aggregate: string;
+  lookbackDays?: number | undefined;
+  unit: string;
+  molarMass: number;
+  valueMap: FhirCodeValue[];
+  type: string;
+}
+
+/**
+ * The label. kind: "condition" (1 when a Condition with one of the codes falls in the window) | "observation"
+ * (aggregate of the Observations with the codes, compared with value by operator: "greaterThan" | "atLeast" |
+ * "lessThan" | "atMost"). The window runs from lookback_days before the index date to horizon_days after it.
+ */
+export interface FhirLabel {
+  kind: string;
+  codes: FhirCoding[];
+  aggregate: string;
+  operator: string;
+  value: number;
+  unit: string;
+  molarMass: number;
+  lookbackDays?: number | undefined;
+  horizonDays: number;
+}
+
+/** The feature mapping a job gives for FHIR datasets; each silo's policy reviews it before any record is read. */
+export interface FhirMapping {
+  indexDate: FhirIndexDate | undefined;
+  features: FhirFeature[];
+  label: FhirLabel | undefined;
 }
 
 export interface LocalTraining {
