@@ -22,10 +22,14 @@ function newestSource(dir) {
   return newest;
 }
 
+// A container image ships dist/ without the TypeScript sources (and without tsc): nothing to rebuild from there.
+const hasSources = existsSync(join(root, 'tsconfig.build.json'));
 const stale =
-  !existsSync(entry) ||
-  !existsSync(stamp) ||
-  Math.max(newestSource(join(root, 'libs')), newestSource(join(root, 'services'))) > statSync(stamp).mtimeMs;
+  hasSources &&
+  (!existsSync(entry) ||
+    !existsSync(stamp) ||
+    Math.max(newestSource(join(root, 'libs')), newestSource(join(root, 'services'))) >
+      statSync(stamp).mtimeMs);
 if (stale) {
   process.stderr.write('cohort: building (sources changed since the last build)…\n');
   const r = spawnSync(

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { csvDatasetConfigSchema, type CsvDatasetConfig } from '@cohort/data';
@@ -71,6 +72,11 @@ export interface SiloOverrides {
   aggregatorUrl?: string;
   /** The one-time token from `cohort silo invite`, needed on the first start only. */
   joinToken?: string;
+  /**
+   * A file holding the join token (a container's mounted Secret). Read only when present, so the same command
+   * starts an enrolled silo after the Secret is removed.
+   */
+  joinTokenFile?: string;
   insecureTransport?: boolean;
 }
 
@@ -147,7 +153,25 @@ export class SiloConfig {
       tls,
       at(c.trustFile),
       at(c.attestation.authorityDir),
-      overrides.joinToken,
+      joinTokenOf(overrides),
     );
   }
+}
+
+function joinTokenOf(overrides: SiloOverrides): string | undefined {
+  const file = overrides.joinTokenFile;
+  if (file === undefined) return overrides.joinToken;
+  if (overrides.joinToken !== undefined) {
+    throw new ConfigurationError('give the join token once: --join-token or --join-token-file, not both');
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigurationError(`cannot read the join token file ${file}: ${(err as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new ConfigurationError(`the join token file ${file} is empty`);
+  return token;
 }

@@ -24,6 +24,10 @@ export function registerServiceCommands(program: Command): void {
       '--authority-dir <dir>',
       'the insecure-dev attestation authority (default: <federation>/attestation)',
     )
+    .option(
+      '--audit-key-dir <dir>',
+      'the audit checkpoint key (identity.key); replicas share one (default: beside the data folder)',
+    )
     .option('--insecure-transport', 'plaintext gRPC (development machines only)')
     .action(
       async (o: {
@@ -35,6 +39,7 @@ export function registerServiceCommands(program: Command): void {
         tlsDir?: string;
         trust?: string;
         authorityDir?: string;
+        auditKeyDir?: string;
         insecureTransport?: boolean;
       }) => {
         const { federationPaths } = await import('../federation-init.js');
@@ -49,6 +54,7 @@ export function registerServiceCommands(program: Command): void {
           insecureTransport: Boolean(o.insecureTransport),
           trustFile: o.trust ?? paths.trustFile,
           authorityDir: o.authorityDir ?? paths.authorityDir,
+          auditKeyDir: o.auditKeyDir,
         });
         await runUntilSignalled(
           {
@@ -133,14 +139,25 @@ export function registerServiceCommands(program: Command): void {
     .requiredOption('--config <file>', 'the silo configuration (JSON)')
     .option('--aggregator <host:port>', 'overrides aggregatorUrl of the configuration')
     .option('--join-token <token>', 'the one-time token from `cohort silo invite` (first start only)')
+    .option(
+      '--join-token-file <file>',
+      'a file holding the join token (a mounted Secret); ignored when absent, as after enrolment',
+    )
     .option('--insecure-transport', 'plaintext gRPC (development machines only)')
     .action(
-      async (o: { config: string; aggregator?: string; joinToken?: string; insecureTransport?: boolean }) => {
+      async (o: {
+        config: string;
+        aggregator?: string;
+        joinToken?: string;
+        joinTokenFile?: string;
+        insecureTransport?: boolean;
+      }) => {
         const { SiloConfig } = await import('../../../silo-agent/src/config.js');
         const { startSilo } = await import('../../../silo-agent/src/bootstrap.js');
         const config = await SiloConfig.load(o.config, {
           aggregatorUrl: o.aggregator,
           joinToken: o.joinToken,
+          joinTokenFile: o.joinTokenFile,
           insecureTransport: o.insecureTransport,
         });
         const running = await startSilo(config);
