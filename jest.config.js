@@ -12,7 +12,7 @@ const aliases = Object.entries(compilerOptions.paths).map(([alias, [target]]) =>
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test', '<rootDir>/deploy'],
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
   moduleNameMapper: {
     ...Object.fromEntries(aliases),
