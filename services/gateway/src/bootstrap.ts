@@ -3,9 +3,16 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '@cohort/observability';
+import {
+  GatewayMetrics,
+  PinoNestLogger,
+  REQUEST_ID_HEADER,
+  createLogger,
+  createMetricsRegistry,
+  requestIdFrom,
+  type Logger,
+} from '@cohort/observability';
 import { GatewayConfig, type GatewayLogLevel, type GatewayOptions } from './config.js';
-import { PinoNestLogger } from './common/logger.js';
 import { serveApiDocs } from './common/openapi.js';
 import { GatewayModule } from './gateway.module.js';
 import {
@@ -43,15 +50,42 @@ export interface RunningGateway {
 /** Replaceable parts, for tests and for wiring the training library's converter once it exists. */
 export interface GatewayOverrides {
   logger?: Logger;
+  /** Defaults to a fresh registry per gateway, so two gateways in one process never share counters. */
+  metrics?: GatewayMetrics;
   modelArtifacts?: ModelArtifactsConverter;
 }
 
-function requestLog(log: Logger) {
+/** Requests that matched no route are counted under one label, so a scanner cannot grow the metric without end. */
+const UNMATCHED_ROUTE = '(unmatched)';
+
+/**
+ * One log line and one metric sample per request. Every request gets an id (the caller's X-Request-Id when
+ * plain, else a new one), echoed in the response and kept in res.locals.requestId for other log lines about it.
+ */
+function requestLog(log: Logger, metrics: GatewayMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    res.locals.requestId = requestId;
+    // "close" also covers a stream the client left (an SSE watcher), where "finish" never fires.
+    res.on('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) }, 'request');
+      const matched = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof matched === 'string' ? `${req.baseUrl}${matched}` : UNMATCHED_ROUTE;
+      metrics.requestEnded(req.method, route, res.statusCode, ms);
+      log.info(
+        {
+          requestId,
+          method: req.method,
+          path: req.path,
+          route,
+          status: res.statusCode,
+          ms: Math.round(ms),
+          completed: res.writableFinished,
+        },
+        'request',
+      );
     });
     next();
   };
@@ -71,10 +105,12 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const config = GatewayConfig.from(options);
   const logger = overrides.logger ?? createLogger('gateway', config.logLevel);
+  const metrics = overrides.metrics ?? new GatewayMetrics(createMetricsRegistry('gateway'));
   const app = await NestFactory.create<NestExpressApplication>(
     await GatewayModule.forRoot({
       config,
       logger,
+      metrics,
       modelArtifacts: overrides.modelArtifacts ?? trainingLibraryConverter,
     }),
     new ExpressAdapter(),
@@ -89,7 +125,7 @@ export async function startGateway(
     },
   );
   app.disable('x-powered-by');
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, metrics));
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.enableVersioning({ type: VersioningType.URI });
   serveApiDocs(app, config.auth.mode === 'dev');

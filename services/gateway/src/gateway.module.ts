@@ -1,11 +1,12 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
+import type { GatewayMetrics } from '@cohort/observability';
 import { AuthModule } from './auth/auth.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
-import { GATEWAY_CONFIG, LOGGER } from './common/tokens.js';
+import { GATEWAY_CONFIG, LOGGER, METRICS } from './common/tokens.js';
 import type { GatewayConfig } from './config.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -13,18 +14,19 @@ import type { ModelArtifactsConverter } from './models/model-artifacts.converter
 import { ModelsModule } from './models/models.module.js';
 import { SilosModule } from './silos/silos.module.js';
 
-/** Configuration and logger, visible to every module (the gRPC client factory included). */
+/** Configuration, logger and metrics, visible to every module (the gRPC client factory included). */
 @Global()
 @Module({})
 class CoreModule {
-  static register(config: GatewayConfig, logger: Logger): DynamicModule {
+  static register(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): DynamicModule {
     return {
       module: CoreModule,
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
+        { provide: METRICS, useValue: metrics },
       ],
-      exports: [GATEWAY_CONFIG, LOGGER],
+      exports: [GATEWAY_CONFIG, LOGGER, METRICS],
     };
   }
 }
@@ -32,6 +34,7 @@ class CoreModule {
 export interface GatewayDependencies {
   config: GatewayConfig;
   logger: Logger;
+  metrics: GatewayMetrics;
   modelArtifacts: ModelArtifactsConverter;
 }
 
@@ -41,7 +44,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        CoreModule.register(deps.config, deps.logger),
+        CoreModule.register(deps.config, deps.logger, deps.metrics),
         await AuthModule.register(deps.config, deps.logger),
         HealthModule,
         AuditModule,

@@ -24,6 +24,7 @@ import {
   type SiloInvitation,
   type SubmitJobRequest,
 } from '@cohort/protocol';
+import type { Client } from '@grpc/grpc-js';
 import { catchError, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
 import { GatewayErrorCode } from '../common/gateway.exception.js';
 import { AGGREGATOR_GRPC_CLIENT, GATEWAY_CONFIG } from '../common/tokens.js';
@@ -56,6 +57,17 @@ export class JobsClient implements OnModuleInit {
 
   onModuleInit(): void {
     this.jobs = this.grpc.getService<JobsServiceClient>(JOBS_SERVICE_NAME);
+  }
+
+  /**
+   * Resolves once the channel to the aggregator is connected (TLS handshake done), or rejects after
+   * `timeoutMs`: readiness without asking the aggregator to do any work.
+   */
+  reachable(timeoutMs: number): Promise<void> {
+    const client = this.grpc.getClientByServiceName<Client>(JOBS_SERVICE_NAME);
+    return new Promise((resolve, reject) =>
+      client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   submitJob(request: SubmitJobRequest): Promise<Job> {

@@ -77,19 +77,25 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
 
+    // The id the request log line carries (set by the request logger), so both lines can be joined.
+    const requestId: unknown = response.locals?.requestId;
     let error: GatewayException;
     if (exception instanceof GatewayException) {
       error = exception;
     } else if (exception instanceof HttpException) {
       error = fromHttpException(exception, request);
     } else {
-      this.log.error({ err: exception, method: request.method, path: request.path }, 'unhandled error');
+      this.log.error(
+        { err: exception, requestId, method: request.method, path: request.path },
+        'unhandled error',
+      );
       error = new GatewayException(GatewayErrorCode.INTERNAL, 'internal error in the gateway');
     }
     const status: number = error.httpStatus;
     if (status >= 500 && exception instanceof GatewayException) {
       this.log.warn(
         {
+          requestId,
           code: error.publicCode,
           status,
           method: request.method,

@@ -13,7 +13,7 @@ export function serveApiDocs(app: INestApplication, devIssuer: boolean): void {
     .setTitle('Cohort gateway')
     .setDescription(
       'Submit and follow federated-learning jobs, download released models with their privacy statement, review ' +
-        'and verify the audit trail, enrol hospitals. Every route but /healthz and /dev-issuer needs a bearer token ' +
+        'and verify the audit trail, enrol hospitals. Every route but /healthz, /health/live, /health/ready, /metrics and /dev-issuer needs a bearer token ' +
         '(roles: researcher, compliance, site-admin, admin). Errors are JSON: {"error": {"code", "message", "details"}}.' +
         (devIssuer
           ? ' This gateway signs in with the development issuer: `cohort dev token --role researcher`.'

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { GatewayMetrics } from '@cohort/observability';
 import { can, ownsOrCan, type Principal } from '@cohort/auth';
 import { parseJobSpec } from '@cohort/jobs';
 import type { Job, JobEvent } from '@cohort/protocol';
@@ -6,6 +7,8 @@ import type { MessageEvent } from '@nestjs/common';
 import {
   catchError,
   concatMap,
+  defer,
+  finalize,
   from,
   interval,
   last,
@@ -19,6 +22,7 @@ import {
 import { z } from 'zod';
 import { JobsClient } from '../aggregator/jobs.client.js';
 import { GatewayErrorCode, GatewayException } from '../common/gateway.exception.js';
+import { METRICS } from '../common/tokens.js';
 import { parseRequest } from '../common/request-validation.js';
 import { toJobListView, toJobView, type JobListView, type JobView } from './job-view.js';
 
@@ -32,7 +36,10 @@ const cancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).o
 
 @Injectable()
 export class JobService {
-  constructor(private readonly jobs: JobsClient) {}
+  constructor(
+    private readonly jobs: JobsClient,
+    @Inject(METRICS) private readonly metrics: GatewayMetrics,
+  ) {}
 
   async submit(body: unknown, principal: string): Promise<JobView> {
     const parsed = parseJobSpec(body);
@@ -122,7 +129,7 @@ export class JobService {
     const keepAlive = interval(KEEP_ALIVE_MS).pipe(map((): MessageEvent => ({ type: 'ping', data: {} })));
     // One watch per client: the keep-alive stops when the (shared) event stream ends.
     const shared = events.pipe(share());
-    return merge(shared, keepAlive.pipe(takeUntil(shared.pipe(last(undefined, null))))).pipe(
+    const stream = merge(shared, keepAlive.pipe(takeUntil(shared.pipe(last(undefined, null))))).pipe(
       catchError((err: unknown) =>
         of<MessageEvent>({
           type: 'error',
@@ -133,6 +140,10 @@ export class JobService {
         }),
       ),
     );
+    return defer(() => {
+      this.metrics.streamOpened();
+      return stream.pipe(finalize(() => this.metrics.streamClosed()));
+    });
   }
 }
 

@@ -1,12 +1,14 @@
-import type { LoggerService } from '@nestjs/common';
 import type { Logger } from 'pino';
 
 function text(message: unknown): string {
   return typeof message === 'string' ? message : JSON.stringify(message);
 }
 
-/** Routes Nest's own messages (module init, route mapping) into the same JSON stream, at debug for the chatter. */
-export class PinoNestLogger implements LoggerService {
+/**
+ * Routes Nest's own messages (module init, route mapping, Terminus' failed checks) into the same JSON stream, at
+ * debug for the chatter. Shaped as Nest's LoggerService without importing Nest: this library stays framework-free.
+ */
+export class PinoNestLogger {
   constructor(private readonly pinoLogger: Logger) {}
 
   log(message: unknown, context?: string): void {

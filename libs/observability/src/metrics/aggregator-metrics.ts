@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Round latency from the tasks going out to the round's close, in seconds: sub-second on loopback, minutes at scale. */
+export const ROUND_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+export type RoundOutcome = 'completed' | 'failed';
+
+/** What an operator graphs and alerts on for the aggregator; the names are the contract with dashboards. */
+export class AggregatorMetrics {
+  private readonly rounds: Counter<'outcome'>;
+  private readonly roundSeconds: Histogram<'outcome'>;
+  private readonly updates: Counter<'result' | 'reason'>;
+  private readonly epsilon: Gauge<'job_id'>;
+
+  constructor(readonly registry: Registry) {
+    const registers = [registry];
+    this.rounds = new Counter({
+      name: 'cohort_rounds_total',
+      help: 'Federated rounds ended, by outcome (completed, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.roundSeconds = new Histogram({
+      name: 'cohort_round_duration_seconds',
+      help: 'Round latency: from the train tasks going out to the round closing, by outcome',
+      labelNames: ['outcome'],
+      buckets: ROUND_SECONDS_BUCKETS,
+      registers,
+    });
+    this.updates = new Counter({
+      name: 'cohort_updates_total',
+      help: 'Model updates received, by result (accepted, rejected) and rejection code (UPDATE_LATE, …)',
+      labelNames: ['result', 'reason'],
+      registers,
+    });
+    this.epsilon = new Gauge({
+      name: 'cohort_epsilon_spent',
+      help: "Cumulative privacy loss ε spent by a differentially private job (the accountant's figure)",
+      labelNames: ['job_id'],
+      registers,
+    });
+    // Zero series exist from the start, so a rate() over a fresh aggregator is 0, not "no data".
+    for (const outcome of ['completed', 'failed'] as const) this.rounds.inc({ outcome }, 0);
+    this.updates.inc({ result: 'accepted', reason: '' }, 0);
+  }
+
+  /**
+   * Gauges read at scrape time from the services that know them, so they can never drift from the truth.
+   * Called once, when the providers exist.
+   */
+  observe(sources: { activeJobs: () => number; siloSessions: () => number }): void {
+    new Gauge({
+      name: 'cohort_active_jobs',
+      help: 'Jobs this aggregator is driving (offer, rounds, evaluation)',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.activeJobs());
+      },
+    });
+    new Gauge({
+      name: 'cohort_silo_sessions',
+      help: 'Silos holding an open task stream with this aggregator',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.siloSessions());
+      },
+    });
+  }
+
+  roundEnded(outcome: RoundOutcome, ms: number): void {
+    this.rounds.inc({ outcome });
+    this.roundSeconds.observe({ outcome }, ms / 1000);
+  }
+
+  updateAccepted(): void {
+    this.updates.inc({ result: 'accepted', reason: '' });
+  }
+
+  updateRejected(code: string): void {
+    this.updates.inc({ result: 'rejected', reason: code });
+  }
+
+  epsilonSpent(jobId: string, epsilon: number): void {
+    this.epsilon.set({ job_id: jobId }, epsilon);
+  }
+}

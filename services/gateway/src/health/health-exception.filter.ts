@@ -1,0 +1,13 @@
+import { Catch, ServiceUnavailableException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+
+/**
+ * A failed readiness check is answered as Terminus words it (503 with each indicator's status), which is what
+ * probes and operators read, rather than in the API's error shape.
+ */
+@Catch(ServiceUnavailableException)
+export class HealthExceptionFilter implements ExceptionFilter {
+  catch(exception: ServiceUnavailableException, host: ArgumentsHost): void {
+    host.switchToHttp().getResponse<Response>().status(exception.getStatus()).json(exception.getResponse());
+  }
+}
