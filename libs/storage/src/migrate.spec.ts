@@ -2,7 +2,7 @@ import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from './database.js';
-import { migrate } from './migrate.js';
+import { migrate, pendingMigrations } from './migrate.js';
 import { storageBackends } from './spec-backends.js';
 import type { TestDatabase } from './test-database.js';
 
@@ -100,6 +100,22 @@ describe.each(backends)('migrate on $name', ({ name, open }) => {
     expect(await migrate(db, dir)).toEqual(['0001_audit.sql']);
     await put('0002_seed.sql', SEED);
     expect(await migrate(db, dir)).toEqual(['0002_seed.sql']);
+  });
+
+  it('names the files not yet applied, for a readiness probe', async () => {
+    await put('0001_audit.sql', AUDIT);
+    await migrate(db, dir);
+    expect(await pendingMigrations(db, dir)).toEqual([]);
+    await put('0003_noop.sql', SELECT_ONE);
+    await put('0002_seed.sql', SEED);
+    expect(await pendingMigrations(db, dir)).toEqual(['0002_seed.sql', '0003_noop.sql']);
+    await migrate(db, dir);
+    expect(await pendingMigrations(db, dir)).toEqual([]);
+  });
+
+  it('reports a database never migrated as an error, not as up to date', async () => {
+    await put('0001_audit.sql', AUDIT);
+    expect((await failure(pendingMigrations(db, dir))).message).toMatch(/schema_migrations/);
   });
 
   it('refuses to run when an applied file changed, but not for CRLF line endings', async () => {

@@ -142,3 +142,14 @@ export async function migrate(db: Database, migrationsDir: string): Promise<stri
   }
   return appliedNow;
 }
+
+/**
+ * The files of `migrationsDir` the database has not recorded as applied, in order; empty when it is up to date.
+ * Read-only and lock-free, for readiness probes (a process must not serve a schema older than its code).
+ */
+export async function pendingMigrations(db: Queryable, migrationsDir: string): Promise<string[]> {
+  const files = await readMigrations(resolve(migrationsDir));
+  const rows = await db.query<{ name: string }>('SELECT name FROM schema_migrations');
+  const applied = new Set(rows.map((r) => r.name));
+  return files.map((f) => f.name).filter((name) => !applied.has(name));
+}
