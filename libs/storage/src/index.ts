@@ -4,3 +4,4 @@ export { describeDatabaseUrl } from './database-url.js';
 export * from './migrate.js';
 export * from './test-database.js';
 export { storageBackends, type Backend } from './spec-backends.js';
+export { isDatabaseUnavailable } from './unavailable.js';
