@@ -812,6 +812,7 @@ describe('the host never holds a plaintext update', () => {
       { info: () => undefined, warn: () => undefined } as any,
       { record: () => Promise.resolve(), recordRefusal: () => Promise.resolve() } as any,
       { emit: () => undefined } as any,
+      { updateAccepted: () => undefined, updateRejected: () => undefined } as any,
     );
 
     // The silo's side: a distinctive update, sealed to the enclave's key and signed.

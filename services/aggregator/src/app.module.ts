@@ -2,11 +2,13 @@ import { Module, type DynamicModule, type OnApplicationShutdown, Inject } from '
 import type { Database } from '@cohort/storage';
 import type { Logger } from 'pino';
 import { PostgresAuditStore, type AuditLog } from '@cohort/audit';
+import type { AggregatorMetrics } from '@cohort/observability';
 import { AUDIT_PUBLIC_KEYS, AUDIT_STORE, AuditService } from './audit/audit.service.js';
 import { AUDIT_LOG, AuditTrail } from './audit/audit-trail.service.js';
 import type { AggregatorAuditLog } from './audit/audit-writer.js';
 import { AggregatorConfig } from './config.js';
 import { LOGGER } from './common/logger.provider.js';
+import { AGGREGATOR_METRICS } from './common/metrics.provider.js';
 import { DATABASE } from './database/database.providers.js';
 import { FederationController } from './federation/federation.controller.js';
 import { FederationService } from './federation/federation.service.js';
@@ -16,6 +18,7 @@ import { JobEvents } from './jobs/job-events.service.js';
 import { JobRepository } from './jobs/job.repository.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { MetricsRecorder } from './metrics/metrics-recorder.service.js';
 import { ActiveRounds } from './rounds/active-rounds.service.js';
 import { JobRunner } from './rounds/job-runner.service.js';
 import { ModelRepository } from './rounds/model.repository.js';
@@ -44,6 +47,7 @@ export class AggregatorModule implements OnApplicationShutdown {
     trust: AggregatorTrust,
     enclave: EnclaveHost,
     audit: AggregatorAuditLog,
+    metrics: AggregatorMetrics,
   ): DynamicModule {
     return {
       module: AggregatorModule,
@@ -57,6 +61,8 @@ export class AggregatorModule implements OnApplicationShutdown {
         { provide: AUDIT_LOG, useValue: audit.log },
         { provide: AUDIT_STORE, useValue: new PostgresAuditStore(db) },
         { provide: AUDIT_PUBLIC_KEYS, useValue: [audit.publicKey] },
+        { provide: AGGREGATOR_METRICS, useValue: metrics },
+        MetricsRecorder,
         AuditTrail,
         AuditService,
         SiloGuard,

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
+import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { ServerCredentials, experimental } from '@grpc/grpc-js';
 import { GRPC_CHANNEL_OPTIONS, PROTO_FILES, PROTO_LOADER_OPTIONS, PROTO_PACKAGE } from '@cohort/protocol';
-import { createLogger, type Logger } from '@cohort/observability';
+import { AggregatorMetrics, createLogger, createMetricsRegistry, type Logger } from '@cohort/observability';
 import { AggregatorConfig, type AggregatorOptions } from './config.js';
 import { AggregatorModule } from './app.module.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
@@ -12,12 +13,15 @@ import { PostgresAuditStore } from '@cohort/audit';
 import { openAggregatorAuditLog } from './audit/audit-writer.js';
 import { EnclaveClient } from './enclave/enclave.client.js';
 import { EnclaveHost } from './enclave/enclave-host.service.js';
+import { startHealthServer, type RunningHealthServer } from './health/health-server.js';
 import { loadAggregatorTrust } from './trust/trust.provider.js';
 
 export interface RunningAggregator {
   /** host:port the gRPC server listens on. */
   address: string;
   databaseKind: 'pglite' | 'postgres';
+  /** http://host:port of /health/live, /health/ready and /metrics; absent unless a health port was given. */
+  healthUrl?: string;
   enclaveMeasurement: string;
   close(): Promise<void>;
 }
@@ -48,9 +52,13 @@ export async function startAggregator(options: AggregatorOptions): Promise<Runni
   const db = await openAggregatorDatabase(config);
   const audit = await openAggregatorAuditLog(new PostgresAuditStore(db), config.auditKeyDir, log);
   const enclave = new EnclaveHost(await EnclaveClient.start({ authorityDir: config.authorityDir, log }));
+  // One registry per aggregator (never prom-client's global one), shared by the gRPC and the health apps.
+  const metrics = new AggregatorMetrics(createMetricsRegistry('aggregator'));
+  let health: RunningHealthServer | undefined;
+  let app: INestMicroservice | undefined;
   try {
-    const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-      AggregatorModule.register(config, db, log, trust, enclave, audit),
+    app = await NestFactory.createMicroservice<MicroserviceOptions>(
+      AggregatorModule.register(config, db, log, trust, enclave, audit, metrics),
       {
         logger: false,
         transport: Transport.GRPC,
@@ -64,28 +72,42 @@ export async function startAggregator(options: AggregatorOptions): Promise<Runni
         },
       },
     );
+    const listening = app;
     app.useGlobalFilters(new GrpcExceptionFilter(log));
     await app.listen();
+    // Started last: readiness is only ever answered by an aggregator that is serving.
+    if (config.health) {
+      health = await startHealthServer(config.health.host, config.health.port, { db, enclave, metrics }, log);
+    }
     log.info(
       {
         address: config.address,
         database: db.kind,
         tls: Boolean(config.tls),
         enclave: enclave.description.measurement,
+        health: health?.url,
       },
       'aggregator listening',
     );
     return {
       address: config.address,
+      healthUrl: health?.url,
       databaseKind: db.kind,
       enclaveMeasurement: enclave.description.measurement,
       close: async () => {
-        await app.close();
+        // Unready first, so an orchestrator stops sending work while the gRPC server drains.
+        await health?.close();
+        await listening.close();
       },
     };
   } catch (err) {
-    await enclave.stop();
-    await db.close();
+    // A gRPC server already listening is closed too (its shutdown hook stops the enclave and the database).
+    if (app) {
+      await app.close();
+    } else {
+      await enclave.stop();
+      await db.close();
+    }
     throw err;
   }
 }

@@ -22,6 +22,12 @@ const schema = z.object({
   /** Folder of the Ed25519 key that signs audit checkpoints (created on first start, mode 0600). */
   auditKeyDir: z.string().min(1).optional(),
   logLevel: z.string().optional(),
+  /**
+   * Where /health/live, /health/ready and /metrics are served over HTTP (the service itself speaks gRPC only);
+   * no port, no listener. 0 picks a free port. The host defaults to the gRPC host.
+   */
+  healthHost: z.string().min(1).optional(),
+  healthPort: z.number().int().min(0).max(65535).optional(),
 });
 
 export type AggregatorOptions = z.input<typeof schema>;
@@ -46,6 +52,8 @@ export class AggregatorConfig {
     readonly gatewayNames: string[],
     readonly logLevel: string | undefined,
     readonly auditKeyDir: string,
+    /** Absent: no health/metrics listener. */
+    readonly health: { host: string; port: number } | undefined,
   ) {}
 
   get address(): string {
@@ -93,6 +101,7 @@ export class AggregatorConfig {
       c.logLevel,
       // Beside the database folder, never inside it: PGlite owns that folder.
       resolve(c.auditKeyDir ?? join(dirname(dataDir), 'audit-key')),
+      c.healthPort === undefined ? undefined : { host: c.healthHost ?? c.host, port: c.healthPort },
     );
   }
 }

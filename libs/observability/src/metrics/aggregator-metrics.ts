@@ -48,28 +48,32 @@ export class AggregatorMetrics {
    * Gauges read at scrape time from the services that know them, so they can never drift from the truth.
    * Called once, when the providers exist.
    */
-  observe(sources: { activeJobs: () => number; siloSessions: () => number }): void {
+  observe(sources: {
+    activeJobs: () => number | Promise<number>;
+    siloSessions: () => number | Promise<number>;
+  }): void {
     new Gauge({
       name: 'cohort_active_jobs',
-      help: 'Jobs this aggregator is driving (offer, rounds, evaluation)',
+      help: 'Jobs not finished yet (pending or running), as the database has them',
       registers: [this.registry],
-      collect() {
-        this.set(sources.activeJobs());
+      async collect() {
+        this.set(await sources.activeJobs());
       },
     });
     new Gauge({
       name: 'cohort_silo_sessions',
       help: 'Silos holding an open task stream with this aggregator',
       registers: [this.registry],
-      collect() {
-        this.set(sources.siloSessions());
+      async collect() {
+        this.set(await sources.siloSessions());
       },
     });
   }
 
-  roundEnded(outcome: RoundOutcome, ms: number): void {
+  /** `ms` is left out when the round's start was not seen (a round resumed from before a restart). */
+  roundEnded(outcome: RoundOutcome, ms?: number): void {
     this.rounds.inc({ outcome });
-    this.roundSeconds.observe({ outcome }, ms / 1000);
+    if (ms !== undefined) this.roundSeconds.observe({ outcome }, ms / 1000);
   }
 
   updateAccepted(): void {

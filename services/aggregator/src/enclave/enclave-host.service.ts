@@ -30,6 +30,10 @@ export class EnclaveHost {
     return this.client.description;
   }
 
+  get alive(): boolean {
+    return this.client.alive;
+  }
+
   attest(nonce: Uint8Array, audience: string): Promise<string> {
     return this.wrap(this.client.call({ type: 'attest', nonce, audience })).then((r) => r.token);
   }

@@ -50,6 +50,11 @@ export class EnclaveClient {
     });
   }
 
+  /** False once the enclave process has exited: nothing can be aggregated until the aggregator restarts. */
+  get alive(): boolean {
+    return !this.exited;
+  }
+
   /** Starts the enclave process from the built code (dist/) and waits for its self-description. */
   static async start(opts: { authorityDir: string; log: Logger; entry?: string }): Promise<EnclaveClient> {
     const entry = opts.entry ?? join(here, 'enclave-main.js');

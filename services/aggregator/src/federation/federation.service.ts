@@ -26,10 +26,12 @@ import { modelLayout } from '@cohort/model';
 import { IdentityError, verifyDecision, verifyUpdate } from '@cohort/identity';
 import { SEALING_SCHEME, sealedLength } from '@cohort/sealing';
 import { encodedLength, encodingName } from '@cohort/quantization';
+import type { AggregatorMetrics } from '@cohort/observability';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { AuditTrail } from '../audit/audit-trail.service.js';
 import { JobEvents } from '../jobs/job-events.service.js';
 import { LOGGER } from '../common/logger.provider.js';
+import { AGGREGATOR_METRICS } from '../common/metrics.provider.js';
 import { JobRepository } from '../jobs/job.repository.js';
 import { ActiveRounds } from '../rounds/active-rounds.service.js';
 import { JobRunner } from '../rounds/job-runner.service.js';
@@ -63,6 +65,7 @@ export class FederationService {
     @Inject(LOGGER) private readonly log: Logger,
     private readonly audit: AuditTrail,
     private readonly events: JobEvents,
+    @Inject(AGGREGATOR_METRICS) private readonly metrics: AggregatorMetrics,
   ) {}
 
   enroll(request: EnrollRequest): Promise<EnrollResponse> {
@@ -383,6 +386,7 @@ export class FederationService {
       trainMs: header.trainMs,
       updateDigest: digest.toString('hex'),
     });
+    this.metrics.updateAccepted();
     this.events.emit({
       jobId: header.jobId,
       type: 'update_accepted',
@@ -404,6 +408,7 @@ export class FederationService {
     failure: AggregatorException,
     call: CallLike,
   ): Promise<void> {
+    this.metrics.updateRejected(failure.code);
     this.log.warn(
       {
         audit: true,

@@ -29,10 +29,18 @@ export function registerServiceCommands(program: Command): void {
       'the audit checkpoint key (identity.key); replicas share one (default: beside the data folder)',
     )
     .option('--insecure-transport', 'plaintext gRPC (development machines only)')
+    .option(
+      '--health-port <port>',
+      'serve /health/live, /health/ready and /metrics over HTTP on this port (off unless given; 0: any free port)',
+      parsePort,
+    )
+    .option('--health-host <host>', 'address of the health/metrics listener (default: --host)')
     .action(
       async (o: {
         host: string;
         port: number;
+        healthPort?: number;
+        healthHost?: string;
         dataDir?: string;
         databaseUrl?: string;
         federation: string;
@@ -55,11 +63,14 @@ export function registerServiceCommands(program: Command): void {
           trustFile: o.trust ?? paths.trustFile,
           authorityDir: o.authorityDir ?? paths.authorityDir,
           auditKeyDir: o.auditKeyDir,
+          healthPort: o.healthPort,
+          healthHost: o.healthHost,
         });
         await runUntilSignalled(
           {
             service: 'aggregator',
             address: running.address,
+            ...(running.healthUrl ? { health: running.healthUrl } : {}),
             database: running.databaseKind,
             enclaveMeasurement: running.enclaveMeasurement,
           },
