@@ -21,6 +21,8 @@ import { JobsService } from './jobs/jobs.service.js';
 import { MetricsRecorder } from './metrics/metrics-recorder.service.js';
 import { ActiveRounds } from './rounds/active-rounds.service.js';
 import { JobRunner } from './rounds/job-runner.service.js';
+import { JobLeases } from './leases/job-leases.service.js';
+import { LeaseRepository } from './leases/lease.repository.js';
 import { ModelRepository } from './rounds/model.repository.js';
 import { RoundRepository } from './rounds/round.repository.js';
 import { EnclaveHost } from './enclave/enclave-host.service.js';
@@ -77,6 +79,8 @@ export class AggregatorModule implements OnApplicationShutdown {
         JobEvents,
         ActiveRounds,
         JobRunner,
+        JobLeases,
+        LeaseRepository,
         ModelRepository,
         RoundRepository,
       ],

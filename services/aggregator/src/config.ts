@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readEnvironment, describeIssues, ConfigurationError } from '@cohort/config';
@@ -22,6 +23,13 @@ const schema = z.object({
   /** Folder of the Ed25519 key that signs audit checkpoints (created on first start, mode 0600). */
   auditKeyDir: z.string().min(1).optional(),
   logLevel: z.string().optional(),
+  /**
+   * This replica's name in the job leases (default host:port: stable across a restart of the same replica, so it
+   * takes its own jobs back at once). Replicas sharing one database must have different names.
+   */
+  replicaId: z.string().min(1).max(200).optional(),
+  /** How long a job's lease lasts without a heartbeat: a dead replica's jobs move to another after at most this. */
+  leaseMs: z.number().int().min(1000).max(600_000).default(15_000),
   /**
    * Where /health/live, /health/ready and /metrics are served over HTTP (the service itself speaks gRPC only);
    * no port, no listener. 0 picks a free port. The host defaults to the gRPC host.
@@ -52,6 +60,8 @@ export class AggregatorConfig {
     readonly gatewayNames: string[],
     readonly logLevel: string | undefined,
     readonly auditKeyDir: string,
+    /** The job leases: this replica's name and how long a lease lasts without a heartbeat. */
+    readonly lease: { replicaId: string; leaseMs: number },
     /** Absent: no health/metrics listener. */
     readonly health: { host: string; port: number } | undefined,
   ) {}
@@ -101,6 +111,7 @@ export class AggregatorConfig {
       c.logLevel,
       // Beside the database folder, never inside it: PGlite owns that folder.
       resolve(c.auditKeyDir ?? join(dirname(dataDir), 'audit-key')),
+      { replicaId: c.replicaId ?? `${hostname()}:${c.port}`, leaseMs: c.leaseMs },
       c.healthPort === undefined ? undefined : { host: c.healthHost ?? c.host, port: c.healthPort },
     );
   }

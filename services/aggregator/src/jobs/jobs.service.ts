@@ -28,6 +28,7 @@ import { EnrolmentService } from '../federation/enrolment.service.js';
 import { SiloRepository } from '../federation/silo.repository.js';
 import { SiloSessions } from '../federation/silo-sessions.service.js';
 import { JobRunner } from '../rounds/job-runner.service.js';
+import { JobLeases } from '../leases/job-leases.service.js';
 import { ModelRepository } from '../rounds/model.repository.js';
 import { RoundRepository } from '../rounds/round.repository.js';
 import { JobEvents } from './job-events.service.js';
@@ -46,6 +47,7 @@ export class JobsService {
     private readonly silos: SiloRepository,
     private readonly sessions: SiloSessions,
     private readonly runner: JobRunner,
+    private readonly leases: JobLeases,
     private readonly events: JobEvents,
     private readonly enrolment: EnrolmentService,
     @Inject(LOGGER) private readonly log: Logger,
@@ -91,7 +93,7 @@ export class JobsService {
           }
         : 'none',
     });
-    this.runner.start(row.id);
+    await this.leases.take(row.id);
     return this.view(row);
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
@@ -22,6 +22,7 @@ import {
   type ServerOptimizerState,
 } from '@cohort/aggregation';
 import { combineMetrics } from '@cohort/evaluation';
+import { isDatabaseUnavailable } from '@cohort/storage';
 import { AuditTrail } from '../audit/audit-trail.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { SiloSessions } from '../federation/silo-sessions.service.js';
@@ -89,7 +90,7 @@ interface OfferState {
 
 /** Drives each job through offer, rounds of train → aggregate → evaluate, and its end. */
 @Injectable()
-export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobRunner implements OnApplicationShutdown {
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly offers = new Map<string, OfferState>();
 
@@ -116,13 +117,19 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     await Promise.allSettled(pending.map((r) => r.done));
   }
 
-  start(jobId: string): void {
-    if (this.running.has(jobId)) return;
+  /**
+   * Drives the job (JobLeases calls this for the jobs this replica holds the lease of); a job interrupted by a
+   * restart or a takeover resumes from its last completed round. Settles when the run ends, whatever its end.
+   */
+  start(jobId: string): Promise<void> {
+    const existing = this.running.get(jobId);
+    if (existing) return existing.done;
     const abort = new AbortController();
     const done = this.drive(jobId, abort.signal)
       .catch((err: unknown) => this.log.error({ err, jobId }, 'job runner crashed'))
       .finally(() => this.running.delete(jobId));
     this.running.set(jobId, { abort, done });
+    return done;
   }
 
   /** Stops a running job's current wait; the job's status is the caller's to set. */
@@ -210,6 +217,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       }
     } catch (err) {
       if (abort.aborted) return;
+      if (isDatabaseUnavailable(err)) {
+        // Not the job's fault: it keeps its lease and resumes from its last completed round once the database is back.
+        this.log.warn({ err, jobId }, 'database unreachable: job paused until it is back');
+        return;
+      }
       const reason = err instanceof JobFailure ? err.message : `internal error: ${(err as Error).message}`;
       if (!(err instanceof JobFailure)) this.log.error({ err, jobId }, 'job failed on an internal error');
       if (await this.jobs.finish(jobId, 'failed', reason)) {

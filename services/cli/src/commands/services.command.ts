@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parsePort } from '../output.js';
+import { parsePort, parsePositiveInt } from '../output.js';
 import { runUntilSignalled } from './lifecycle.js';
 
 /** `cohort aggregator start`, `cohort gateway start`, `cohort silo start`: what the demo runs, one per process. */
@@ -28,6 +28,13 @@ export function registerServiceCommands(program: Command): void {
       '--audit-key-dir <dir>',
       'the audit checkpoint key (identity.key); replicas share one (default: beside the data folder)',
     )
+    .option('--replica-id <name>', "this replica's name in the job leases (default: host:port)")
+    .option(
+      '--lease-ms <ms>',
+      "how long a job lease lasts without a heartbeat: a dead replica's jobs move on after at most this",
+      parsePositiveInt('--lease-ms'),
+      15_000,
+    )
     .option('--insecure-transport', 'plaintext gRPC (development machines only)')
     .option(
       '--health-port <port>',
@@ -39,6 +46,8 @@ export function registerServiceCommands(program: Command): void {
       async (o: {
         host: string;
         port: number;
+        replicaId?: string;
+        leaseMs: number;
         healthPort?: number;
         healthHost?: string;
         dataDir?: string;
@@ -63,6 +72,8 @@ export function registerServiceCommands(program: Command): void {
           trustFile: o.trust ?? paths.trustFile,
           authorityDir: o.authorityDir ?? paths.authorityDir,
           auditKeyDir: o.auditKeyDir,
+          replicaId: o.replicaId,
+          leaseMs: o.leaseMs,
           healthPort: o.healthPort,
           healthHost: o.healthHost,
         });
