@@ -106,11 +106,6 @@ export class JobRunner implements OnApplicationShutdown {
     private readonly audit: AuditTrail,
   ) {}
 
-  /** Jobs interrupted by a restart resume from their last completed round. */
-  async onApplicationBootstrap(): Promise<void> {
-    for (const job of await this.jobs.listUnfinished()) this.start(job.id);
-  }
-
   async onApplicationShutdown(): Promise<void> {
     const pending = [...this.running.values()];
     for (const r of pending) r.abort.abort();
