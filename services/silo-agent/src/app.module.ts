@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { FederationServiceClient } from '@cohort/protocol';
 import type { SiloIdentity } from '@cohort/identity';
 import type { Logger } from 'pino';
+import type { SiloMetrics } from '@cohort/observability';
 import { ApprovalsService } from './approvals.service.js';
 import { LocalAudit } from './audit/local-audit.service.js';
 import { SiloConfig } from './config.js';
@@ -9,6 +10,7 @@ import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
 import { SILO_IDENTITY } from './identity.provider.js';
 import { LOGGER } from './logger.provider.js';
+import { SILO_METRICS } from './metrics.provider.js';
 import { PolicyService } from './policy.service.js';
 import { SessionService } from './session.service.js';
 import { TaskHandler } from './task-handler.service.js';
@@ -23,6 +25,7 @@ export interface SiloDependencies {
   tokens: AgentTokens;
   enclavePolicy: EnclavePolicy;
   log: Logger;
+  metrics: SiloMetrics;
 }
 
 @Module({})
@@ -37,6 +40,7 @@ export class SiloAgentModule {
         { provide: AGENT_TOKENS, useValue: d.tokens },
         { provide: ENCLAVE_POLICY, useValue: d.enclavePolicy },
         { provide: LOGGER, useValue: d.log },
+        { provide: SILO_METRICS, useValue: d.metrics },
         DatasetsService,
         PolicyService,
         ApprovalsService,

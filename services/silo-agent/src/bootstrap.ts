@@ -5,13 +5,14 @@ import { NestFactory } from '@nestjs/core';
 import { createVerifier } from '@cohort/attestation';
 import { loadTrustFile } from '@cohort/config';
 import { loadOrCreateIdentityKey } from '@cohort/identity';
-import { createLogger } from '@cohort/observability';
+import { SiloMetrics, createLogger, createMetricsRegistry } from '@cohort/observability';
 import { initTensorflow } from '@cohort/training';
 import { SiloConfig } from './config.js';
 import { SiloAgentModule } from './app.module.js';
 import { createFederationClient } from './federation-client.js';
 import { DatasetsService } from './datasets.service.js';
 import { SessionService } from './session.service.js';
+import { startHealthServer, type RunningHealthServer } from './health/health-server.js';
 import { AgentTokens } from './trust/agent-token.js';
 import { ensureEnrolled } from './trust/enrolment.js';
 
@@ -20,13 +21,16 @@ export interface RunningSilo {
   backend: string;
   keyFingerprint: string;
   agentMeasurement: string;
+  /** http://host:port of /health/live, /health/ready and /metrics; absent unless configured. */
+  healthUrl?: string;
   /** Resolves once the task stream to the aggregator is open. */
   connected: Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Starts a silo agent: no listening socket at all, only the outbound session to the aggregator. On first start
+ * Starts a silo agent: no listening socket (unless its health listener is turned on for a container's probes),
+ * only the outbound session to the aggregator. On first start
  * it creates its identity key and enrols; the data is checked at start so a broken file is reported before any
  * job arrives.
  */
@@ -42,6 +46,8 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
     config.aggregatorUrl,
     caPem ? { caPem, certPem: tlsIdentity?.certPem, keyPem: tlsIdentity?.keyPem } : undefined,
   );
+  // One registry per agent (never prom-client's global one).
+  const metrics = new SiloMetrics(createMetricsRegistry('silo'));
   const app = await NestFactory.createApplicationContext(
     SiloAgentModule.register({
       config,
@@ -54,24 +60,39 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
         verifier: await createVerifier(trust.enclave.verifier),
       },
       log,
+      metrics,
     }),
     { logger: false },
   );
   const datasets = app.get(DatasetsService);
   for (const d of config.datasets) {
     const features = d.columns.map((c) => c.name).filter((n) => n !== d.label.column);
-    await datasets
-      .load(d.id, features)
-      .catch((err: Error) => log.error({ datasetId: d.id, reason: err.message }, 'dataset cannot be used'));
+    await datasets.check(d.id, features);
   }
   const session = app.get(SessionService);
   session.start();
+  let health: RunningHealthServer | undefined;
+  if (config.health) {
+    try {
+      health = await startHealthServer(
+        config.health.host,
+        config.health.port,
+        { datasets, session, metrics },
+        log,
+      );
+    } catch (err) {
+      await app.close();
+      proxy.close();
+      throw err;
+    }
+  }
   log.info(
     {
       siloId: config.siloId,
       aggregator: config.aggregatorUrl,
       backend,
       agentMeasurement: tokens.measurement,
+      health: health?.url,
     },
     'silo agent started',
   );
@@ -80,8 +101,10 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
     backend,
     keyFingerprint: identity.fingerprint,
     agentMeasurement: tokens.measurement,
+    healthUrl: health?.url,
     connected: session.firstConnection,
     close: async () => {
+      await health?.close();
       await app.close();
       proxy.close();
     },

@@ -58,6 +58,16 @@ export const siloConfigSchema = z.strictObject({
   /** Where the silo keeps its own state (keys, local audit log); relative to the config file. */
   stateDir: z.string().min(1).optional(),
   logLevel: z.string().optional(),
+  /**
+   * An HTTP listener for the container's probes and a Prometheus scrape (/health/live, /health/ready, /metrics).
+   * Off unless set: a silo has no inbound socket by design. Bind it where only the probes can reach it.
+   */
+  health: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535),
+    })
+    .optional(),
 });
 
 export type SiloPolicy = z.output<typeof policySchema>;
@@ -78,6 +88,9 @@ export interface SiloOverrides {
    */
   joinTokenFile?: string;
   insecureTransport?: boolean;
+  /** Turns the health/metrics listener on (or moves it); the host defaults to the file's, else 127.0.0.1. */
+  healthPort?: number;
+  healthHost?: string;
 }
 
 export class SiloConfig {
@@ -95,6 +108,8 @@ export class SiloConfig {
     readonly trustFile: string,
     readonly authorityDir: string,
     readonly joinToken: string | undefined,
+    /** Absent: no listening socket at all. */
+    readonly health: { host: string; port: number } | undefined,
   ) {}
 
   static async load(path: string, overrides: SiloOverrides = {}): Promise<SiloConfig> {
@@ -154,6 +169,9 @@ export class SiloConfig {
       at(c.trustFile),
       at(c.attestation.authorityDir),
       joinTokenOf(overrides),
+      overrides.healthPort !== undefined
+        ? { host: overrides.healthHost ?? c.health?.host ?? '127.0.0.1', port: overrides.healthPort }
+        : c.health && { host: overrides.healthHost ?? c.health.host, port: c.health.port },
     );
   }
 }

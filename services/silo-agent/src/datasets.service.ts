@@ -8,6 +8,8 @@ import { LOGGER } from './logger.provider.js';
 @Injectable()
 export class DatasetsService {
   private readonly cache = new Map<string, Promise<SiloDataset>>();
+  /** The start-up check of each configured dataset: undefined while it runs, else null (usable) or the reason. */
+  private readonly checked = new Map<string, string | null>();
 
   constructor(
     private readonly config: SiloConfig,
@@ -16,6 +18,34 @@ export class DatasetsService {
 
   servedIds(): string[] {
     return this.config.datasets.map((d) => d.id);
+  }
+
+  /**
+   * Reads a configured dataset at start, so a broken file is reported before any job arrives; the outcome is
+   * what readiness reports. Never throws: the reason is logged and kept.
+   */
+  async check(datasetId: string, features: string[]): Promise<void> {
+    try {
+      await this.load(datasetId, features);
+      this.checked.set(datasetId, null);
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.checked.set(datasetId, reason);
+      this.log.error({ datasetId, reason }, 'dataset cannot be used');
+    }
+  }
+
+  /** Which configured datasets passed their start-up check, which failed (and why), which are still being read. */
+  status(): { loaded: string[]; failed: { datasetId: string; reason: string }[]; pending: string[] } {
+    const ids = this.servedIds();
+    return {
+      loaded: ids.filter((id) => this.checked.get(id) === null),
+      failed: ids.flatMap((id) => {
+        const reason = this.checked.get(id);
+        return typeof reason === 'string' ? [{ datasetId: id, reason }] : [];
+      }),
+      pending: ids.filter((id) => !this.checked.has(id)),
+    };
   }
 
   async load(datasetId: string, features: string[]): Promise<SiloDataset> {

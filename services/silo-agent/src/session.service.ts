@@ -1,14 +1,25 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import { WeightsEncoding, type FederationServiceClient } from '@cohort/protocol';
+import type { SiloMetrics } from '@cohort/observability';
+import { TaskKind, WeightsEncoding, type FederationServiceClient } from '@cohort/protocol';
 import { SiloConfig } from './config.js';
 import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
 import { LOGGER } from './logger.provider.js';
+import { SILO_METRICS } from './metrics.provider.js';
 import { TaskHandler } from './task-handler.service.js';
 import { AGENT_TOKENS, type AgentTokens } from './trust/agent-token.js';
 import { EnclaveTrust } from './trust/enclave-trust.service.js';
+
+/** Metric labels for the task kinds (the enum's names are long and prefixed). */
+const TASK_KIND_LABELS: Partial<Record<TaskKind, string>> = {
+  [TaskKind.TASK_KIND_OFFER]: 'offer',
+  [TaskKind.TASK_KIND_TRAIN]: 'train',
+  [TaskKind.TASK_KIND_EVALUATE]: 'evaluate',
+  [TaskKind.TASK_KIND_FINISHED]: 'finished',
+  [TaskKind.TASK_KIND_CANCEL]: 'cancel',
+};
 
 const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
@@ -20,6 +31,7 @@ export class SessionService implements OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private backoff = MIN_BACKOFF_MS;
+  private up = false;
   private connectedOnce: (() => void) | undefined;
   readonly firstConnection = new Promise<void>((resolve) => (this.connectedOnce = resolve));
 
@@ -31,7 +43,13 @@ export class SessionService implements OnApplicationShutdown {
     @Inject(AGENT_TOKENS) private readonly tokens: AgentTokens,
     private readonly enclave: EnclaveTrust,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(SILO_METRICS) private readonly metrics: SiloMetrics,
   ) {}
+
+  /** True while the task stream to the aggregator is open (what readiness reports). */
+  get connected(): boolean {
+    return this.up;
+  }
 
   start(): void {
     this.stopped = false;
@@ -40,6 +58,8 @@ export class SessionService implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.stopped = true;
+    this.up = false;
+    this.metrics.sessionUp(false);
     clearTimeout(this.timer);
     this.subscription?.unsubscribe();
   }
@@ -71,6 +91,7 @@ export class SessionService implements OnApplicationShutdown {
         next: (task) => {
           if (!announced) this.onConnected();
           announced = true;
+          this.metrics.taskReceived(TASK_KIND_LABELS[task.kind] ?? 'unknown');
           this.tasks.enqueue(task);
         },
         error: (err: Error) => this.retry(`the task stream failed: ${err.message}`),
@@ -86,6 +107,8 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   private onConnected(): void {
+    this.up = true;
+    this.metrics.sessionUp(true);
     this.backoff = MIN_BACKOFF_MS;
     // A new session may mean a restarted aggregator with a new enclave: verify it again before sealing to it.
     this.enclave.forget();
@@ -97,7 +120,10 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   private retry(why: string): void {
+    this.up = false;
+    this.metrics.sessionUp(false);
     if (this.stopped) return;
+    this.metrics.reconnecting();
     this.log.warn({ why, retryInMs: this.backoff }, 'disconnected from the aggregator; reconnecting');
     this.timer = setTimeout(() => this.connect(), this.backoff);
     this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);

@@ -166,9 +166,17 @@ export function registerServiceCommands(program: Command): void {
       'a file holding the join token (a mounted Secret); ignored when absent, as after enrolment',
     )
     .option('--insecure-transport', 'plaintext gRPC (development machines only)')
+    .option(
+      '--health-port <port>',
+      "serve /health/live, /health/ready and /metrics for the container's probes (off unless given or configured)",
+      parsePort,
+    )
+    .option('--health-host <host>', 'address of the health/metrics listener (default: 127.0.0.1)')
     .action(
       async (o: {
         config: string;
+        healthPort?: number;
+        healthHost?: string;
         aggregator?: string;
         joinToken?: string;
         joinTokenFile?: string;
@@ -181,6 +189,8 @@ export function registerServiceCommands(program: Command): void {
           joinToken: o.joinToken,
           joinTokenFile: o.joinTokenFile,
           insecureTransport: o.insecureTransport,
+          healthPort: o.healthPort,
+          healthHost: o.healthHost,
         });
         const running = await startSilo(config);
         await runUntilSignalled(
@@ -190,6 +200,7 @@ export function registerServiceCommands(program: Command): void {
             backend: running.backend,
             keyFingerprint: running.keyFingerprint,
             agentMeasurement: running.agentMeasurement,
+            ...(running.healthUrl ? { health: running.healthUrl } : {}),
           },
           () => running.close(),
         );
