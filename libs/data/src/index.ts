@@ -6,3 +6,4 @@ export * from './split.js';
 export * from './preprocess.js';
 export * from './dataset.js';
 export * from './heart-disease.js';
+export * from './partition.js';
