@@ -3,6 +3,7 @@
 import type { JobSpec, ServerOptimizer } from '@cohort/protocol';
 import { AGGREGATION_RULE_NAMES, ruleParamIssues, type AggregationRuleName } from '@cohort/aggregation';
 import { WIRE_ENCODINGS } from '@cohort/quantization';
+import { fhirMappingSchema, fhirMappingToProto, mappingFeatureIssues } from '@cohort/fhir';
 import { z } from 'zod';
 
 export const MODEL_TEMPLATES = ['logreg', 'mlp'] as const;
@@ -156,26 +157,35 @@ const modelSchema = z
     }
   });
 
-const datasetSchema = z.strictObject({
-  id: text(L.datasetIdLength.min, L.datasetIdLength.max),
-  features: z
-    .array(text(L.featureNameLength.min, L.featureNameLength.max), {
-      error: rule(`must be a list of ${L.features.min} to ${L.features.max} feature names`),
-    })
-    .min(L.features.min)
-    .max(L.features.max)
-    .superRefine((features, ctx) => {
-      const seen = new Set<string>();
-      const repeated = new Set<string>();
-      for (const f of features) (seen.has(f) ? repeated : seen).add(f);
-      if (repeated.size > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `feature names must be unique; repeated: ${[...repeated].map((f) => JSON.stringify(f)).join(', ')}`,
-        });
-      }
-    }),
-});
+const datasetSchema = z
+  .strictObject({
+    id: text(L.datasetIdLength.min, L.datasetIdLength.max),
+    features: z
+      .array(text(L.featureNameLength.min, L.featureNameLength.max), {
+        error: rule(`must be a list of ${L.features.min} to ${L.features.max} feature names`),
+      })
+      .min(L.features.min)
+      .max(L.features.max)
+      .superRefine((features, ctx) => {
+        const seen = new Set<string>();
+        const repeated = new Set<string>();
+        for (const f of features) (seen.has(f) ? repeated : seen).add(f);
+        if (repeated.size > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `feature names must be unique; repeated: ${[...repeated].map((f) => JSON.stringify(f)).join(', ')}`,
+          });
+        }
+      }),
+    /** How silos holding a FHIR bulk export compute each feature and the label (libs/fhir/README.md). */
+    fhir: fhirMappingSchema.nullish(),
+  })
+  .superRefine((dataset, ctx) => {
+    if (!dataset.fhir) return;
+    for (const message of mappingFeatureIssues(dataset.fhir, dataset.features)) {
+      ctx.addIssue({ code: 'custom', path: ['fhir', 'features'], message });
+    }
+  });
 
 const localSchema = z.strictObject({
   epochs: integer(L.epochs.min, L.epochs.max).default(D.epochs),
@@ -384,7 +394,11 @@ export const jobSpecSchema = z
       template: s.model.template,
       hiddenUnits: s.model.template === 'mlp' ? (s.model.hiddenUnits ?? [...D.hiddenUnits]) : [],
     },
-    dataset: { id: s.dataset.id, features: s.dataset.features },
+    dataset: {
+      id: s.dataset.id,
+      features: s.dataset.features,
+      fhir: s.dataset.fhir ? fhirMappingToProto(s.dataset.fhir) : undefined,
+    },
     rounds: s.rounds,
     minSilos: s.minSilos,
     roundTimeoutMs: s.roundTimeoutMs,

@@ -512,3 +512,52 @@ describe('parseJobSpec: the wire encoding', () => {
     );
   });
 });
+
+describe('parseJobSpec: a FHIR feature mapping', () => {
+  const LOINC = 'http://loinc.org';
+  const fhir = {
+    indexDate: { kind: 'lastEncounter' },
+    features: [
+      { name: 'age', source: 'patient', field: 'age' },
+      { name: 'sex', source: 'patient', field: 'sex' },
+      {
+        name: 'chol',
+        source: 'observation',
+        codes: [{ system: LOINC, code: '2093-3' }],
+        aggregate: 'latest',
+        unit: 'mg/dL',
+      },
+    ],
+    label: { kind: 'condition', codes: [{ system: 'http://snomed.info/sct', code: '53741008' }] },
+  };
+  const withFhir = (mapping: unknown) => withField({ dataset: { ...minimal.dataset, fhir: mapping } });
+
+  it('carries the validated mapping in the protocol message and parses a returned spec to the same spec', () => {
+    const spec = valid(withFhir(fhir));
+    expect(spec.dataset?.fhir?.features.map((f) => [f.name, f.type])).toEqual([
+      ['age', 'number'],
+      ['sex', 'integer'],
+      ['chol', 'number'],
+    ]);
+    expect(spec.dataset?.fhir?.label).toMatchObject({ kind: 'condition', horizonDays: 0, operator: '' });
+    expect(valid(JSON.parse(JSON.stringify(spec)))).toEqual(spec);
+    expect(valid(withField({ dataset: { ...minimal.dataset, fhir: null } })).dataset?.fhir).toBeUndefined();
+  });
+
+  it('names the mapping field at fault, and features the job names but the mapping does not define', () => {
+    expect(errorMap(withFhir({ ...fhir, features: fhir.features.slice(0, 2) }))).toEqual({
+      'dataset.fhir.features': 'the mapping does not define "chol"',
+    });
+    expect(
+      errorMap(
+        withFhir({
+          ...fhir,
+          label: { kind: 'observation', codes: fhir.label.codes, operator: 'over', value: 1 },
+        }),
+      ),
+    ).toEqual({
+      'dataset.fhir.label.operator': expect.stringMatching(/^Invalid option/),
+    });
+    expect(errorMap(withFhir({ ...fhir, extra: 1 }))).toEqual({ 'dataset.fhir.extra': 'unknown field' });
+  });
+});

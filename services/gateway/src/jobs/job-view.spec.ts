@@ -104,7 +104,7 @@ describe('toJobView', () => {
         name: 'n',
         gracePeriodMs: 30_000,
         model: { template: 'logreg', hiddenUnits: [] },
-        dataset: { id: 'd', features: ['a'] },
+        dataset: { id: 'd', features: ['a'], fhir: undefined },
         rounds: 1,
         minSilos: 1,
         roundTimeoutMs: 1000,

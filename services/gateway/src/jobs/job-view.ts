@@ -2,6 +2,7 @@
 // proto-loader adds virtual "_auc"-style keys for proto3 optional fields, which are dropped; a metric that is not
 // a finite number (NaN from an empty test set) becomes null instead of leaking as NaN; and an absent optional
 // (auc with a single-class test set, an unset message) is an explicit null, so clients see a stable shape.
+import { fhirMappingFromProto } from '@cohort/fhir';
 import type {
   Job,
   JobSpec,
@@ -36,7 +37,8 @@ export interface JobSpecView extends Omit<
   'model' | 'dataset' | 'local' | 'aggregation' | 'serverOptimizer' | 'privacy'
 > {
   model: JobSpec['model'] | null;
-  dataset: JobSpec['dataset'] | null;
+  /** The FHIR mapping in the researcher's spelling (no protocol "" and 0 stand-ins), so the spec resubmits as is. */
+  dataset: { id: string; features: string[]; fhir?: unknown } | null;
   local: JobSpec['local'] | null;
   aggregation: JobSpec['aggregation'] | null;
   serverOptimizer: JobSpec['serverOptimizer'] | null;
@@ -114,7 +116,13 @@ export function toSpecView(spec: JobSpec | null | undefined): JobSpecView | null
     model: spec.model
       ? { template: spec.model.template, hiddenUnits: [...(spec.model.hiddenUnits ?? [])] }
       : null,
-    dataset: spec.dataset ? { id: spec.dataset.id, features: [...(spec.dataset.features ?? [])] } : null,
+    dataset: spec.dataset
+      ? {
+          id: spec.dataset.id,
+          features: [...(spec.dataset.features ?? [])],
+          ...(spec.dataset.fhir ? { fhir: fhirMappingFromProto(spec.dataset.fhir) } : {}),
+        }
+      : null,
     rounds: spec.rounds,
     minSilos: spec.minSilos,
     roundTimeoutMs: spec.roundTimeoutMs,
