@@ -44,6 +44,26 @@ export class SiloSessions {
     return this.sessions.has(siloId);
   }
 
+  /** Resolves once every one of `siloIds` holds a session, at `deadline`, or on abort, whichever comes first. */
+  async waitForConnected(siloIds: readonly string[], deadline: number, abort: AbortSignal): Promise<void> {
+    const missing = (): boolean => siloIds.some((s) => !this.sessions.has(s));
+    if (!missing() || abort.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.events.off('connected', check);
+        abort.removeEventListener('abort', done);
+        resolve();
+      };
+      const check = (): void => {
+        if (!missing()) done();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.events.on('connected', check);
+      abort.addEventListener('abort', done, { once: true });
+    });
+  }
+
   connected(): { siloId: string; datasetIds: string[] }[] {
     return [...this.sessions].map(([siloId, s]) => ({ siloId, datasetIds: s.datasetIds }));
   }

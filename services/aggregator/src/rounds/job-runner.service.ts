@@ -169,6 +169,9 @@ export class JobRunner implements OnApplicationShutdown {
         participants = (await this.jobs.listDecisions(jobId)).filter((d) => d.accept).map((d) => d.siloId);
         await this.rounds.closeInterruptedEvaluations(jobId);
         this.log.info({ jobId }, 'resuming job after a restart');
+        // Its silos are reconnecting to this replica (backing off): a round started before they are back would
+        // run short or fail its quorum, so wait for them, no longer than one offer period.
+        await this.sessions.waitForConnected(participants, Date.now() + spec.offerTimeoutMs, abort);
       }
 
       const last = await this.rounds.lastAggregatedRound(jobId);
