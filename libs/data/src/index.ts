@@ -7,3 +7,4 @@ export * from './preprocess.js';
 export * from './dataset.js';
 export * from './heart-disease.js';
 export * from './partition.js';
+export * from './synthetic.js';
