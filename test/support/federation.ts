@@ -34,7 +34,7 @@ export interface Federation {
   tokenFor(subject: string, roles: string[]): Promise<string>;
   services: ServiceProcess[];
   /** Invites the silo through the gateway and starts it with its join token (it enrols on first start). */
-  startSilo(name: string, configPath: string): Promise<ServiceProcess>;
+  startSilo(name: string, configPath: string, extraArgs?: string[]): Promise<ServiceProcess>;
   /** A heart-disease hospital's example configuration, pointed at this federation. */
   hospitalConfig(hospital: string): Promise<string>;
   invite(name: string): Promise<string>;
@@ -72,7 +72,7 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
  * another checkout's bin/cohort.js, with this federation's files (made by this checkout's `cohort init`).
  */
 export async function startFederation(
-  opts: { databaseUrl?: string; aggregatorBin?: string } = {},
+  opts: { databaseUrl?: string; aggregatorBin?: string; aggregatorArgs?: string[] } = {},
 ): Promise<Federation> {
   const home = await mkdtemp(join(tmpdir(), 'cohort-e2e-'));
   // As an operator would: the CLI measures the code the services will run (the build), not the test's sources.
@@ -107,6 +107,7 @@ export async function startFederation(
     files.dir,
   ];
   if (opts.databaseUrl) aggregatorArgs.push('--database-url', opts.databaseUrl);
+  aggregatorArgs.push(...(opts.aggregatorArgs ?? []));
   const aggregator = await startService('aggregator', aggregatorArgs, {
     logFile: join(home, 'aggregator.log'),
     timeoutMs: 180_000,
@@ -149,7 +150,7 @@ export async function startFederation(
     database: String(aggregator.ready.database),
     aggregatorReady: aggregator.ready,
     services,
-    async startSilo(name, configPath) {
+    async startSilo(name, configPath, extraArgs = []) {
       const token = await invite(name);
       const args = [
         'silo',
@@ -160,6 +161,7 @@ export async function startFederation(
         aggregatorUrl,
         '--join-token',
         token,
+        ...extraArgs,
       ];
       const s = await startService(`silo ${name}`, args, { logFile: join(home, `silo-${name}.log`) });
       services.push(s);
