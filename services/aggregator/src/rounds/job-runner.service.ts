@@ -83,6 +83,14 @@ function inline(bytes: Buffer): Buffer {
   return bytes.byteLength <= MAX_CHUNK_BYTES ? bytes : Buffer.alloc(0);
 }
 
+/** A round whose model is released; `recorded` settles when it is durable, `closing` when its metrics are in. */
+interface RoundOutcome {
+  model: GlobalModel;
+  state: ServerOptimizerState | undefined;
+  recorded: Promise<void>;
+  closing: Promise<void>;
+}
+
 interface OfferState {
   decided: Map<string, { accept: boolean; reason: string }>;
   wake?: () => void;
@@ -149,6 +157,7 @@ export class JobRunner implements OnApplicationShutdown {
     const inputDim = spec.dataset?.features.length ?? 0;
     const modelSpec = spec.model ?? { template: 'logreg', hiddenUnits: [] };
     const p = parameterCount(modelLayout(modelSpec, inputDim));
+    let previous: RoundOutcome | undefined;
     try {
       let participants: string[];
       if (job.status === 'pending') {
@@ -201,11 +210,16 @@ export class JobRunner implements OnApplicationShutdown {
           optimizerState,
           participants,
           abort,
+          previous?.recorded ?? Promise.resolve(),
           dp,
         );
+        // At most two rounds are open: this one, released, and the previous one, evaluating until now.
+        if (previous) await previous.closing;
         if (!result) return;
+        previous = result;
         ({ model, state: optimizerState } = result);
       }
+      if (previous) await previous.closing;
       if (await this.jobs.finish(jobId, 'completed')) {
         this.notifySilos(jobId, participants, TaskKind.TASK_KIND_FINISHED, 'completed');
         this.events.emit({ jobId, type: 'status', message: 'completed' });
@@ -214,6 +228,8 @@ export class JobRunner implements OnApplicationShutdown {
         await this.audit.checkpoint();
       }
     } catch (err) {
+      // The previous round's evaluation settles (or fails) before the job's end is recorded after it.
+      await previous?.closing.catch(() => undefined);
       if (abort.aborted) return;
       if (isDatabaseUnavailable(err)) {
         // Not the job's fault: it keeps its lease and resumes from its last completed round once the database is back.
@@ -300,8 +316,9 @@ export class JobRunner implements OnApplicationShutdown {
     optimizerState: ServerOptimizerState | undefined,
     accepted: string[],
     abort: AbortSignal,
+    previousRecorded: Promise<void>,
     dp?: DpContext,
-  ): Promise<{ model: GlobalModel; state: ServerOptimizerState | undefined } | undefined> {
+  ): Promise<RoundOutcome | undefined> {
     const participants = accepted.filter((s) => this.sessions.isConnected(s));
     if (participants.length < spec.minSilos) {
       throw new JobFailure(
@@ -316,6 +333,7 @@ export class JobRunner implements OnApplicationShutdown {
     this.activeRounds.set(active);
     const onDisconnect = (siloId: string): void => active.drop(siloId);
     this.sessions.events.on('disconnected', onDisconnect);
+    let handedOver = false;
     try {
       this.events.emit({ jobId, type: 'round_started', round });
       for (const siloId of participants) {
@@ -338,7 +356,9 @@ export class JobRunner implements OnApplicationShutdown {
       // The tasks go out first; recording the round and opening it in the enclave overlap with the silos'
       // training (PGlite's work holds this thread, so it must not delay the tasks). Uploads wait for both.
       await yieldToIo();
+      // The previous round's model is durable before any update of this one is folded in.
       active.ready = Promise.all([
+        previousRecorded,
         this.rounds.start(jobId, round, participants),
         this.enclave.openRound(
           jobId,
@@ -475,7 +495,6 @@ export class JobRunner implements OnApplicationShutdown {
       recording.catch(() => undefined);
       // A model too large to ride with the task is fetched from the database, so it must be stored first.
       if (inline(bytes).byteLength === 0) await recording;
-      const trainedMs = Date.now() - started;
 
       // Under DP no per-silo metric leaves a silo (it would be an unaccounted release), so there is no evaluation.
       const evaluators = dp ? [] : [...active.accepted.keys()];
@@ -487,14 +506,55 @@ export class JobRunner implements OnApplicationShutdown {
           deadlineUnixMs: Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
         });
       }
-      await yieldToIo();
+      // The evaluation runs while the next round trains: a silo handles its tasks in order, so it evaluates
+      // this model before it trains on it, and the federation does not wait a network round trip per round.
+      const closing = this.closeRound(
+        active,
+        evidence,
+        recording,
+        started,
+        abort,
+        onDisconnect,
+        dp !== undefined,
+      );
+      closing.catch(() => undefined);
+      handedOver = true;
+      return { model, state: next.state, recorded: recording, closing };
+    } finally {
+      if (!handedOver) {
+        this.sessions.events.off('disconnected', onDisconnect);
+        this.activeRounds.clear(active);
+        // Released rounds are already gone from the enclave; this drops a round that failed or was interrupted.
+        await this.enclave.discard(jobId, round).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * A round's second half, after its model is released: the silos' held-out metrics, then the round is recorded
+   * as completed once its evidence is durable. Rejects when recording fails; an abort closes it as failed.
+   */
+  private async closeRound(
+    active: ActiveRound,
+    evidence: Promise<unknown>,
+    recording: Promise<void>,
+    started: number,
+    abort: AbortSignal,
+    onDisconnect: (siloId: string) => void,
+    differentiallyPrivate: boolean,
+  ): Promise<void> {
+    const { jobId, round } = active;
+    try {
       await recording;
       await active.waitUntil(
-        () => dp !== undefined || active.evaluationComplete,
-        Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
+        () => differentiallyPrivate || active.evaluationComplete,
+        Date.now() + EVALUATION_TIMEOUT_CAP_MS,
         abort,
       );
-      if (abort.aborted) return this.interrupted(jobId, round, started);
+      if (abort.aborted) {
+        await this.interrupted(jobId, round, started);
+        return;
+      }
       active.phase = 'closed';
       const reported: Metrics[] = [...active.metrics.values()];
       const aggregate = reported.length > 0 ? combineMetrics(reported) : null;
@@ -509,19 +569,16 @@ export class JobRunner implements OnApplicationShutdown {
           : 'no metrics reported',
       });
       this.log.info(
-        { jobId, round, updates: active.accepted.size, trainedMs, totalMs: Date.now() - started },
+        { jobId, round, updates: active.accepted.size, totalMs: Date.now() - started },
         'round completed',
       );
-      // Signed while the next round starts; checkpoints queue in order, and the job's end awaits the last one.
+      // Signed while the next round trains; checkpoints queue in order, and the job's end awaits the last one.
       void this.audit
         .checkpoint()
         .catch((err: unknown) => this.log.error({ err, jobId, round }, 'audit checkpoint failed'));
-      return { model, state: next.state };
     } finally {
       this.sessions.events.off('disconnected', onDisconnect);
       this.activeRounds.clear(active);
-      // Released rounds are already gone from the enclave; this drops a round that failed or was interrupted.
-      await this.enclave.discard(jobId, round).catch(() => undefined);
     }
   }
 

@@ -332,7 +332,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
               : 'this silo reported no metrics in the last round',
           };
     }
-    const overheads = job.rounds.map((r) => r.durationMs - Math.max(0, ...r.silos.map((s) => s.trainMs)));
+    // A round's evaluation overlaps the next round's training, so a round lasts from its start to the next
+    // round's start (the last one: to its close); the overhead is that period less the slowest silo's training.
+    const periods = job.rounds.map((r, i) =>
+      Number(job.rounds[i + 1]?.startedAtUnixMs ?? r.closedAtUnixMs) - Number(r.startedAtUnixMs),
+    );
+    const slowestTrain = job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)));
+    const overheads = periods.map((ms, i) => ms - slowestTrain[i]);
     const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
     const result: DemoResult = {
       jobId: job.jobId,
@@ -346,9 +352,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       privacy: job.privacy ?? null,
       privacySweep,
       privacySweepPlot: sweepPlot,
-      meanRoundMs: Math.round(mean(job.rounds.map((r) => r.durationMs)) * 10) / 10,
-      meanSlowestTrainMs:
-        Math.round(mean(job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)))) * 10) / 10,
+      meanRoundMs: Math.round(mean(periods) * 10) / 10,
+      meanSlowestTrainMs: Math.round(mean(slowestTrain) * 10) / 10,
       database: aggregator.ready.database === 'postgres' ? 'postgres' : 'pglite',
       logs,
     };
