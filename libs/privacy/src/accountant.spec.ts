@@ -117,3 +117,21 @@ describe('Accountant', () => {
     expect(accountant.totalSteps).toBe(0);
   });
 });
+
+describe('Accountant with Skellam steps (secure aggregation)', () => {
+  it('charges the Skellam bound, merges equal steps and survives a JSON round trip', () => {
+    const skellam = { mu: 5e5, l1: 3e4, l2: 1000 };
+    const a = new Accountant();
+    a.record({ samplingRate: 1, noiseMultiplier: 1, skellam, count: 3 });
+    a.record({ samplingRate: 1, noiseMultiplier: 1, skellam });
+    expect(a.steps).toEqual([{ samplingRate: 1, noiseMultiplier: 1, count: 4, skellam }]);
+    const gaussian = new Accountant();
+    gaussian.record({ samplingRate: 1, noiseMultiplier: 1, count: 4 });
+    // σ = √(2μ)/Δ₂ = 1: the Skellam bound is the Gaussian's at integer orders plus a small discrete term.
+    expect(a.spent(1e-5).epsilon).toBeGreaterThan(gaussian.spent(1e-5).epsilon * 0.99);
+    expect(a.spent(1e-5).epsilon).toBeLessThan(gaussian.spent(1e-5).epsilon * 1.05);
+    const back = Accountant.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
+    expect(back.spent(1e-5)).toEqual(a.spent(1e-5));
+    expect(() => a.record({ samplingRate: 0.5, noiseMultiplier: 1, skellam })).toThrow(/rate 1/);
+  });
+});

@@ -1,20 +1,26 @@
-// A job's privacy accountant: RDP of the Poisson-subsampled Gaussian (Mironov, Talwar, Zhang 2019), composed over rounds (Mironov 2017), reported as (ε, δ) (Balle et al. 2020).
+// A job's privacy accountant: RDP of the Poisson-subsampled Gaussian (Mironov, Talwar, Zhang 2019) or of the Skellam mechanism (Agarwal et al. 2021), composed over rounds (Mironov 2017), reported as (ε, δ) (Balle et al. 2020).
 
 import { z } from 'zod';
 import { PrivacyError } from './errors.js';
 import { DEFAULT_ORDERS } from './orders.js';
 import { composeRdp } from './rdp-composition.js';
 import { subsampledGaussianRdp } from './rdp-subsampled-gaussian.js';
+import { checkSkellam, skellamRdp, type SkellamMechanism } from './rdp-skellam.js';
 import { deltaFromRdp, epsilonFromRdp, type DeltaAndOrder } from './rdp-to-dp.js';
 import { checkNoiseMultiplier, checkSamplingRate, checkSteps } from './validate.js';
 
 /** Tag of the stored form, so a ledger can tell this accountant's JSON from a future one. */
 export const ACCOUNTANT_FORMAT = 'cohort.privacy.rdp-accountant/v1';
 
-/** One kind of step: Poisson sampling at `samplingRate`, Gaussian noise of `noiseMultiplier` × sensitivity. */
+/**
+ * One kind of step: Poisson sampling at `samplingRate`, Gaussian noise of `noiseMultiplier` × sensitivity; or,
+ * with `skellam`, integer Skellam noise on a quantized sum (secure aggregation's distributed DP), charged by its
+ * own bound (sampling rate 1, `noiseMultiplier` then only reports √(2μ)/Δ₂).
+ */
 export interface StepMechanism {
   samplingRate: number;
   noiseMultiplier: number;
+  skellam?: SkellamMechanism;
 }
 
 /** `count` identical steps, as recorded. */
@@ -44,6 +50,7 @@ const stateSchema = z.object({
       samplingRate: z.number().min(0).max(1),
       noiseMultiplier: z.number().finite().min(0),
       count: z.number().int().min(0),
+      skellam: z.object({ mu: z.number().gt(0), l1: z.number().gt(0), l2: z.number().gt(0) }).optional(),
     }),
   ),
 });
@@ -56,6 +63,24 @@ function checkDelta(delta: number): void {
 function checkMechanism(step: StepMechanism): void {
   checkSamplingRate(step.samplingRate);
   checkNoiseMultiplier(step.noiseMultiplier);
+  if (step.skellam) {
+    checkSkellam(step.skellam);
+    if (step.samplingRate !== 1)
+      throw new PrivacyError(
+        'INVALID_SAMPLING_RATE',
+        'a Skellam step is accounted without subsampling: rate 1',
+      );
+  }
+}
+
+function sameMechanism(a: StepMechanism, b: StepMechanism): boolean {
+  return (
+    a.samplingRate === b.samplingRate &&
+    a.noiseMultiplier === b.noiseMultiplier &&
+    a.skellam?.mu === b.skellam?.mu &&
+    a.skellam?.l1 === b.skellam?.l1 &&
+    a.skellam?.l2 === b.skellam?.l2
+  );
 }
 
 /**
@@ -87,14 +112,19 @@ export class Accountant {
     const added = composeRdp(this.rdpOfOneStep(step), count);
     for (let k = 0; k < added.length; k++) this.total[k] += added[k];
     const last = this.history.at(-1);
-    if (last && last.samplingRate === step.samplingRate && last.noiseMultiplier === step.noiseMultiplier)
-      last.count += count;
-    else this.history.push({ samplingRate: step.samplingRate, noiseMultiplier: step.noiseMultiplier, count });
+    if (last && sameMechanism(last, step)) last.count += count;
+    else
+      this.history.push({
+        samplingRate: step.samplingRate,
+        noiseMultiplier: step.noiseMultiplier,
+        count,
+        ...(step.skellam ? { skellam: { ...step.skellam } } : {}),
+      });
   }
 
   /** The recorded steps, consecutive identical mechanisms merged. */
   get steps(): readonly RecordedSteps[] {
-    return this.history.map((s) => ({ ...s }));
+    return this.history.map((s) => ({ ...s, ...(s.skellam ? { skellam: { ...s.skellam } } : {}) }));
   }
 
   get totalSteps(): number {
@@ -158,7 +188,7 @@ export class Accountant {
   }
 
   toJSON(): AccountantState {
-    return { format: ACCOUNTANT_FORMAT, orders: [...this.orders], steps: this.steps.map((s) => ({ ...s })) };
+    return { format: ACCOUNTANT_FORMAT, orders: [...this.orders], steps: [...this.steps] };
   }
 
   /** Rebuilds an accountant from `toJSON()` output (already parsed from text), recomputing its RDP. */
@@ -181,10 +211,13 @@ export class Accountant {
   }
 
   private rdpOfOneStep(step: StepMechanism): Float64Array {
-    const key = `${step.samplingRate}/${step.noiseMultiplier}`;
+    const sk = step.skellam;
+    const key = sk ? `skellam/${sk.mu}/${sk.l1}/${sk.l2}` : `${step.samplingRate}/${step.noiseMultiplier}`;
     let rdp = this.perStep.get(key);
     if (!rdp) {
-      rdp = subsampledGaussianRdp(step.samplingRate, step.noiseMultiplier, this.orders);
+      rdp = sk
+        ? skellamRdp(sk, this.orders)
+        : subsampledGaussianRdp(step.samplingRate, step.noiseMultiplier, this.orders);
       this.perStep.set(key, rdp);
     }
     return rdp;

@@ -8,6 +8,7 @@ export {
   subsampledGaussianRdp,
 } from './rdp-subsampled-gaussian.js';
 export { addRdp, composeRdp } from './rdp-composition.js';
+export { skellamRdp, type SkellamMechanism } from './rdp-skellam.js';
 export { deltaFromRdp, epsilonFromRdp, type DeltaAndOrder, type EpsilonAndOrder } from './rdp-to-dp.js';
 export { dpSgdDelta, dpSgdEpsilon, dpSgdRdp, type SampledGaussianRun } from './dp-sgd-epsilon.js';
 export {
