@@ -17,3 +17,4 @@ export * from './mapping-policy.js';
 export * from './fhir-dataset-config.schema.js';
 export { mapBulkExport, type MappedExport, type FhirMapReport, type FhirFileSummary } from './map-export.js';
 export { loadFhirDataset, type FhirSiloDataset, type LoadFhirDatasetOptions } from './fhir-dataset.js';
+export { inspectExport, type ExportInspection } from './inspect-export.js';

@@ -66,7 +66,9 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
   );
   const datasets = app.get(DatasetsService);
   for (const d of config.datasets) {
-    const features = d.columns.map((c) => c.name).filter((n) => n !== d.label.column);
+    // A FHIR export's features come with each job's mapping; its start-up check reads the export itself.
+    const features =
+      d.format === 'csv' ? d.columns.map((c) => c.name).filter((n) => n !== d.label.column) : [];
     await datasets.check(d.id, features);
   }
   const session = app.get(SessionService);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { csvDatasetConfigSchema, type CsvDatasetConfig } from '@cohort/data';
+import { fhirDatasetConfigSchema, fhirPolicySchema, type FhirDatasetConfig } from '@cohort/fhir';
 import { ConfigurationError, describeIssues, loadConfigFile, readEnvironment } from '@cohort/config';
 
 const policySchema = z.strictObject({
@@ -27,6 +28,8 @@ const policySchema = z.strictObject({
       lifetimeEpsilon: z.number().positive().default(30),
     })
     .prefault({}),
+  /** Which FHIR mappings jobs may run on this silo's FHIR exports (sources, code systems, withheld codes, windows). */
+  fhir: fhirPolicySchema.prefault({}),
 });
 
 const tlsSchema = z.strictObject({
@@ -48,7 +51,9 @@ export const siloConfigSchema = z.strictObject({
     error: '1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
   }),
   aggregatorUrl: z.string().min(1).optional(),
-  datasets: z.array(csvDatasetConfigSchema).min(1, { error: 'a silo serves at least one dataset' }),
+  datasets: z
+    .array(z.discriminatedUnion('format', [csvDatasetConfigSchema, fhirDatasetConfigSchema]))
+    .min(1, { error: 'a silo serves at least one dataset' }),
   policy: policySchema.default(policySchema.parse({})),
   tls: tlsSchema.optional(),
   /** The federation trust file: how to verify the enclave and which enclave code this hospital accepts. */
@@ -71,6 +76,8 @@ export const siloConfigSchema = z.strictObject({
 });
 
 export type SiloPolicy = z.output<typeof policySchema>;
+/** A CSV file or a FHIR bulk export folder, told apart by `format`. */
+export type SiloDatasetConfig = CsvDatasetConfig | FhirDatasetConfig;
 
 export interface SiloTls {
   caFile: string;
@@ -97,7 +104,7 @@ export class SiloConfig {
   constructor(
     readonly siloId: string,
     readonly aggregatorUrl: string,
-    readonly datasets: CsvDatasetConfig[],
+    readonly datasets: SiloDatasetConfig[],
     readonly policy: SiloPolicy,
     /** Folder that relative paths in the datasets are resolved against. */
     readonly baseDir: string,

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { resolve } from 'node:path';
 import { loadCsvDataset, type SiloDataset } from '@cohort/data';
+import { inspectExport, loadFhirDataset, type FhirMapping } from '@cohort/fhir';
 import { SiloConfig } from './config.js';
 import { LOGGER } from './logger.provider.js';
 
@@ -26,7 +28,10 @@ export class DatasetsService {
    */
   async check(datasetId: string, features: string[]): Promise<void> {
     try {
-      await this.load(datasetId, features);
+      const config = this.config.datasets.find((d) => d.id === datasetId);
+      // A FHIR export has no features until a job's mapping names them: check that it reads and has patients.
+      if (config?.format === 'fhir') await this.inspect(datasetId, resolve(this.config.baseDir, config.dir));
+      else await this.load(datasetId, features);
       this.checked.set(datasetId, null);
     } catch (err) {
       const reason = (err as Error).message;
@@ -48,11 +53,12 @@ export class DatasetsService {
     };
   }
 
-  async load(datasetId: string, features: string[]): Promise<SiloDataset> {
-    const key = `${datasetId}\u0000${features.join('\u0000')}`;
+  /** `fhir`: the job's mapping, already accepted by the policy (required for a FHIR dataset, unused for CSV). */
+  async load(datasetId: string, features: string[], fhir?: FhirMapping): Promise<SiloDataset> {
+    const key = `${datasetId}\u0000${features.join('\u0000')}\u0000${fhir ? JSON.stringify(fhir) : ''}`;
     let pending = this.cache.get(key);
     if (!pending) {
-      pending = this.read(datasetId, features);
+      pending = this.read(datasetId, features, fhir);
       this.cache.set(key, pending);
       // A failure is not cached: the operator may fix the file and the next offer reads it again.
       pending.catch(() => this.cache.delete(key));
@@ -60,10 +66,55 @@ export class DatasetsService {
     return pending;
   }
 
-  private async read(datasetId: string, features: string[]): Promise<SiloDataset> {
+  private async inspect(datasetId: string, dir: string): Promise<void> {
+    const r = await inspectExport(dir);
+    this.log.info(
+      {
+        datasetId,
+        dir,
+        resources: r.resources,
+        patients: r.patients,
+        skippedFiles: r.skippedFiles,
+        badInput: r.badInput,
+        badInputSamples: r.badInputSamples,
+      },
+      'FHIR export checked',
+    );
+  }
+
+  private async read(
+    datasetId: string,
+    features: string[],
+    fhir: FhirMapping | undefined,
+  ): Promise<SiloDataset> {
     const config = this.config.datasets.find((d) => d.id === datasetId);
     if (!config) throw new Error(`this silo does not serve dataset "${datasetId}"`);
-    const dataset = await loadCsvDataset(config, features, { baseDir: this.config.baseDir });
+    let dataset: SiloDataset;
+    if (config.format === 'csv') {
+      dataset = await loadCsvDataset(config, features, { baseDir: this.config.baseDir });
+    } else {
+      if (fhir === undefined)
+        throw new Error(`dataset "${datasetId}" is a FHIR export: the job must give a feature mapping`);
+      const loaded = await loadFhirDataset(config, features, fhir, { baseDir: this.config.baseDir });
+      const f = loaded.fhir;
+      // Counts per kind with file and line: what the hospital's operator needs to fix the export.
+      this.log.info(
+        {
+          datasetId,
+          resourcesRead: f.resourcesRead,
+          resourcesUsed: f.resourcesUsed,
+          resourcesExcluded: f.resourcesExcluded,
+          patients: f.patients,
+          noIndexDate: f.noIndexDate,
+          unlabelled: f.unlabelled,
+          badInput: f.badInput,
+          badInputSamples: f.badInputSamples,
+          skippedFiles: f.skippedFiles,
+        },
+        'FHIR export mapped',
+      );
+      dataset = loaded;
+    }
     const r = dataset.report;
     this.log.info(
       {

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { JobSpec } from '@cohort/protocol';
 import type { SiloDataset } from '@cohort/data';
+import {
+  fhirMappingFromProto,
+  mappingFeatureIssues,
+  parseFhirMapping,
+  reviewFhirMapping,
+  type FhirMapping,
+} from '@cohort/fhir';
 import { SiloConfig } from './config.js';
 
 export interface PolicyDecision {
@@ -25,8 +32,14 @@ export class PolicyService {
     if (!policy.allowedResearchers.includes('*') && !policy.allowedResearchers.includes(submittedBy)) {
       return refuse(`researcher "${submittedBy}" is not allowed to use this silo`);
     }
-    if (!this.config.datasets.some((d) => d.id === spec.dataset?.id)) {
+    const dataset = this.config.datasets.find((d) => d.id === spec.dataset?.id);
+    if (!dataset) {
       return refuse(`this silo does not serve dataset "${spec.dataset?.id ?? ''}"`);
+    }
+    // A CSV dataset reads features by column name, so a mapping (meant for the federation's FHIR sites) is moot.
+    if (dataset.format === 'fhir') {
+      const fhir = this.judgeMapping(spec);
+      if (!fhir.accept) return fhir;
     }
     if (spec.rounds > policy.maxRounds) {
       return refuse(`${spec.rounds} rounds exceed this silo's limit of ${policy.maxRounds}`);
@@ -41,6 +54,36 @@ export class PolicyService {
       );
     }
     return { accept: true, reason: 'policy checks passed' };
+  }
+
+  /**
+   * The job's FHIR mapping, re-validated here (the silo trusts no earlier check) and reviewed against this
+   * silo's FHIR policy: which sources, code systems and windows it may use, which codes are withheld, valid units.
+   */
+  private judgeMapping(spec: JobSpec): PolicyDecision {
+    let mapping: FhirMapping | undefined;
+    try {
+      mapping = this.mappingOf(spec);
+    } catch (err) {
+      return refuse((err as Error).message.replace(/\n\s*/g, ' '));
+    }
+    if (mapping === undefined) {
+      return refuse(
+        `dataset "${spec.dataset?.id ?? ''}" is a FHIR export here: the job must give a feature mapping (dataset.fhir)`,
+      );
+    }
+    const issues = [
+      ...mappingFeatureIssues(mapping, spec.dataset?.features ?? []),
+      ...reviewFhirMapping(mapping, this.config.policy.fhir),
+    ];
+    if (issues.length > 0) return refuse(`the FHIR mapping is not accepted: ${issues.join('; ')}`);
+    return { accept: true, reason: 'FHIR mapping accepted' };
+  }
+
+  /** The job's mapping, validated; undefined when the job gives none. Throws FhirError FHIR_MAPPING_INVALID. */
+  mappingOf(spec: JobSpec): FhirMapping | undefined {
+    const raw = spec.dataset?.fhir;
+    return raw ? parseFhirMapping(fhirMappingFromProto(raw), "the job's FHIR mapping") : undefined;
   }
 
   /** The dataset's lifetime budget: the job's whole target must fit in what the ledger has left. */

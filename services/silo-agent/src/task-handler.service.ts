@@ -114,7 +114,11 @@ export class TaskHandler {
     let dataset: SiloDataset | undefined;
     if (decision.accept && spec) {
       try {
-        dataset = await this.datasets.load(spec.dataset?.id ?? '', spec.dataset?.features ?? []);
+        dataset = await this.datasets.load(
+          spec.dataset?.id ?? '',
+          spec.dataset?.features ?? [],
+          this.policy.mappingOf(spec),
+        );
         decision = this.policy.judgeData(dataset);
         if (decision.accept) {
           const ledger = await this.ledger();

@@ -1,4 +1,5 @@
 import { loadCsvDataset, type SiloDataset } from '@cohort/data';
+import { fhirMappingFromProto, loadFhirDataset, parseFhirMapping } from '@cohort/fhir';
 import { initialWeights } from '@cohort/model';
 import type { JobSpec, Metrics } from '@cohort/protocol';
 import { binaryMetrics } from '@cohort/evaluation';
@@ -26,13 +27,22 @@ function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-/** Each silo's data exactly as its agent sees it (same file, schema, split and standardisation). */
+/** Each silo's data exactly as its agent sees it (same file or export, schema or mapping, split and standardisation). */
 export async function loadSiloData(configs: SiloConfig[], spec: JobSpec): Promise<Map<string, SiloDataset>> {
   const out = new Map<string, SiloDataset>();
   for (const c of configs) {
     const dataset = c.datasets.find((d) => d.id === spec.dataset?.id);
     if (!dataset) continue;
-    out.set(c.siloId, await loadCsvDataset(dataset, spec.dataset?.features ?? [], { baseDir: c.baseDir }));
+    const features = spec.dataset?.features ?? [];
+    const fhir = spec.dataset?.fhir;
+    if (dataset.format === 'fhir') {
+      if (!fhir)
+        throw new Error(`dataset "${dataset.id}" of ${c.siloId} is a FHIR export and the job has no mapping`);
+      const mapping = parseFhirMapping(fhirMappingFromProto(fhir));
+      out.set(c.siloId, await loadFhirDataset(dataset, features, mapping, { baseDir: c.baseDir }));
+    } else {
+      out.set(c.siloId, await loadCsvDataset(dataset, features, { baseDir: c.baseDir }));
+    }
   }
   return out;
 }

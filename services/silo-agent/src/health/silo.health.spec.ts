@@ -28,7 +28,7 @@ async function checkAll(datasets: DatasetsService, c: SiloConfig): Promise<void>
   for (const d of c.datasets) {
     await datasets.check(
       d.id,
-      d.columns.map((col) => col.name).filter((n) => n !== d.label.column),
+      d.format === 'csv' ? d.columns.map((col) => col.name).filter((n) => n !== d.label.column) : [],
     );
   }
 }
