@@ -52,5 +52,11 @@ export async function inspectExport(dir: string): Promise<ExportInspection> {
   if (patients === 0) {
     throw new FhirError('FHIR_NO_PATIENTS', `the FHIR export in ${dir} has no usable Patient resource`);
   }
-  return { resources, patients, skippedFiles: files.skipped, badInput: { ...bad.counts }, badInputSamples: bad.samples };
+  return {
+    resources,
+    patients,
+    skippedFiles: files.skipped,
+    badInput: { ...bad.counts },
+    badInputSamples: bad.samples,
+  };
 }
