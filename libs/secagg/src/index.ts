@@ -18,3 +18,10 @@ export * from './messages.js';
 export { minimumSurvivors, topology, type Topology } from './topology.js';
 export { SecAggClient } from './client.js';
 export { SecAggServer } from './server.js';
+export {
+  planDistributedDp,
+  survivorsNoise,
+  type DistributedDpPlan,
+  type DistributedDpRequest,
+} from './distributed-dp.js';
+export { decodeSum, encodeInput, type InputCodec } from './input-codec.js';
