@@ -1,6 +1,6 @@
 // The one HPKE suite Cohort seals updates with. Silos and the enclave must agree on it byte for byte, so it is
-// named once here and announced (SEALING_SCHEME) alongside the enclave key in attestation evidence.
-import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+// named once here and announced (SEALING_SCHEME) alongside the enclave key in attestation evidence; the suite
+// itself is implemented in hpke-base-mode.ts.
 
 /** mode base, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM (RFC 9180 §7). */
 export const SEALING_SCHEME = 'hpke-x25519-hkdfsha256-aes128gcm';
@@ -14,15 +14,6 @@ export const TAG_LENGTH = 16;
 
 /** HPKE `info`: binds every sealed payload to its purpose, so a key reused elsewhere cannot open it. */
 export const UPDATE_INFO = new TextEncoder().encode('cohort/v1/update');
-
-// @hpke/core's own DhkemX25519HkdfSha256 and Aes128Gcm run on WebCrypto (node's OpenSSL), which keeps a 4 MB
-// update well inside the 30 ms budget; the pure-JS @hpke/dhkem-x25519 would only matter on runtimes without
-// WebCrypto X25519. The suite object is stateless between calls, so one instance serves every seal and open.
-export const suite = new CipherSuite({
-  kem: new DhkemX25519HkdfSha256(),
-  kdf: new HkdfSha256(),
-  aead: new Aes128Gcm(),
-});
 
 /** The size of a sealed payload: HPKE's encapsulated key, the ciphertext, and the AEAD tag. */
 export function sealedLength(plaintextBytes: number): number {

@@ -1,4 +1,5 @@
-import { randomBytes, webcrypto } from 'node:crypto';
+import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { createPrivateKey, KeyObject, randomBytes, randomInt, webcrypto } from 'node:crypto';
 
 import { SealingError } from './errors.js';
 import { generateSealingKeyPair, type SealingKeyPair } from './key-pair.js';
@@ -20,19 +21,29 @@ const A1 = {
   ct: hex('f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a'),
 };
 
-// PKCS#8 wrapper for a raw X25519 private key (RFC 8410): lets the test import skRm as a non-extractable key.
+// PKCS#8 wrapper for a raw X25519 private key (RFC 8410): lets the test import skRm as it is printed.
 const X25519_PKCS8_PREFIX = hex('302e020100300506032b656e04220420');
 
-async function rfcRecipient(): Promise<SealingKeyPair> {
-  const privateKey = await webcrypto.subtle.importKey(
-    'pkcs8',
-    Buffer.concat([X25519_PKCS8_PREFIX, A1.skRm]),
-    { name: 'X25519' },
-    false,
-    ['deriveBits'],
-  );
-  return { privateKey, publicKeyRaw: new Uint8Array(A1.pkRm) };
+function rfcRecipient(): Promise<SealingKeyPair> {
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([X25519_PKCS8_PREFIX, A1.skRm]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return Promise.resolve({ privateKey, publicKeyRaw: new Uint8Array(A1.pkRm) });
 }
+
+// The X25519 points of small order (RFC 7748 §6.1; the list of Bernstein's "Curve25519: high-speed elliptic-curve
+// cryptography" page): multiplying any clamped scalar by them gives zero.
+const LOW_ORDER_POINTS = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
   const err: unknown = await p.then(
@@ -51,9 +62,8 @@ describe('RFC 9180 Appendix A.1.1 (base mode, sequence 0)', () => {
     expect(sealed.toString('hex')).toBe(Buffer.concat([A1.enc, A1.ct]).toString('hex'));
   });
 
-  it('opens the test vector with the recipient key held non-extractable', async () => {
+  it('opens the test vector with the recipient key as a node KeyObject', async () => {
     const recipient = await rfcRecipient();
-    expect(recipient.privateKey.extractable).toBe(false);
     const opened = await openWith(recipient, Buffer.concat([A1.enc, A1.ct]), A1.aad, { info: A1.info });
     expect(opened.equals(A1.pt)).toBe(true);
   });
@@ -72,11 +82,11 @@ describe('seal and open', () => {
     keyPair = await generateSealingKeyPair();
   });
 
-  it('generates a non-extractable private key and a 32-byte public key', async () => {
-    expect(keyPair.privateKey.extractable).toBe(false);
+  it('generates an X25519 private key object and a 32-byte public key', () => {
+    expect(keyPair.privateKey).toBeInstanceOf(KeyObject);
     expect(keyPair.privateKey.type).toBe('private');
+    expect(keyPair.privateKey.asymmetricKeyType).toBe('x25519');
     expect(keyPair.publicKeyRaw).toHaveLength(32);
-    await expect(webcrypto.subtle.exportKey('pkcs8', keyPair.privateKey)).rejects.toThrow();
   });
 
   it('round-trips a small update', async () => {
@@ -169,8 +179,122 @@ describe('seal and open', () => {
       );
     });
 
-    it('a low-order recipient key (all-zero shared secret) → SEALING_KEY_INVALID', async () => {
-      await expectCode(seal(new Uint8Array(32), Buffer.from('x'), aad), 'SEALING_KEY_INVALID');
+    it.each(LOW_ORDER_POINTS)(
+      'a low-order recipient key %s (all-zero shared secret) → SEALING_KEY_INVALID',
+      async (point) => {
+        await expectCode(seal(hex(point), Buffer.from('x'), aad), 'SEALING_KEY_INVALID');
+      },
+    );
+
+    it.each(LOW_ORDER_POINTS)('a low-order encapsulated key %s → SEALED_OPEN_FAILED', async (point) => {
+      const tampered = Buffer.from(sealed);
+      hex(point).copy(tampered, 0);
+      await expectCode(open(keyPair, tampered, aad), 'SEALED_OPEN_FAILED');
+    });
+
+    it('another info string → SEALED_OPEN_FAILED', async () => {
+      await expectCode(
+        openWith(keyPair, sealed, aad, { info: Buffer.from('cohort/v1/other') }),
+        'SEALED_OPEN_FAILED',
+      );
     });
   });
 });
+
+describe('interoperability with @hpke/core (an independent RFC 9180 implementation on WebCrypto)', () => {
+  const reference = new CipherSuite({
+    kem: new DhkemX25519HkdfSha256(),
+    kdf: new HkdfSha256(),
+    aead: new Aes128Gcm(),
+  });
+  const info = new TextEncoder().encode('cohort/v1/update');
+  let recipient: SealingKeyPair;
+  let referenceKeys: webcrypto.CryptoKeyPair;
+
+  beforeAll(async () => {
+    // The reference library makes the pair; ours uses the same private key as a node KeyObject.
+    referenceKeys = await reference.kem.generateKeyPair();
+    recipient = {
+      privateKey: KeyObject.from(referenceKeys.privateKey),
+      publicKeyRaw: new Uint8Array(await webcrypto.subtle.exportKey('raw', referenceKeys.publicKey)),
+    };
+  });
+
+  async function referenceSeal(plaintext: Uint8Array, headerAad: Uint8Array): Promise<Buffer> {
+    const { enc, ct } = await reference.seal(
+      { recipientPublicKey: referenceKeys.publicKey, info },
+      plaintext,
+      headerAad,
+    );
+    return Buffer.concat([new Uint8Array(enc), new Uint8Array(ct)]);
+  }
+
+  async function referenceOpen(sealed: Uint8Array, headerAad: Uint8Array): Promise<Buffer> {
+    const plaintext = await reference.open(
+      { recipientKey: referenceKeys, enc: sealed.subarray(0, 32), info },
+      sealed.subarray(32),
+      headerAad,
+    );
+    return Buffer.from(plaintext);
+  }
+
+  const sizes = [0, 1, 15, 16, 17, randomInt(2, 70_000), randomInt(70_000, 1_000_000), 4_000_000];
+
+  it.each(sizes)('ours seals %i bytes, @hpke/core opens them', async (size) => {
+    const plaintext = randomBytes(size);
+    const sealed = await seal(recipient.publicKeyRaw, plaintext, aad);
+    expect(sealed).toHaveLength(sealedLength(size));
+    expect((await referenceOpen(sealed, aad)).equals(plaintext)).toBe(true);
+  });
+
+  it.each(sizes)('@hpke/core seals %i bytes, ours opens them', async (size) => {
+    const plaintext = randomBytes(size);
+    const sealed = await referenceSeal(plaintext, aad);
+    expect(sealed).toHaveLength(sealedLength(size));
+    expect((await open(recipient, sealed, aad)).equals(plaintext)).toBe(true);
+  });
+
+  describe('both refuse what the other sealed once tampered with', () => {
+    const plaintext = randomBytes(1000);
+    const otherAad = updateAad({ jobId: 'job-1', round: 5, siloId: 'silo-cleveland' });
+    const tamperings: [string, (sealed: Buffer) => Buffer][] = [
+      ['the encapsulated key', (b) => flip(b, 3)],
+      ['the ciphertext', (b) => flip(b, 32 + 500)],
+      ['the tag', (b) => flip(b, b.length - 1)],
+    ];
+
+    it.each(tamperings)('%s', async (_what, tamper) => {
+      const ours = tamper(await seal(recipient.publicKeyRaw, plaintext, aad));
+      await expect(referenceOpen(ours, aad)).rejects.toThrow();
+      await expectCode(
+        open(recipient, tamper(await referenceSeal(plaintext, aad)), aad),
+        'SEALED_OPEN_FAILED',
+      );
+    });
+
+    it('the aad', async () => {
+      await expect(
+        referenceOpen(await seal(recipient.publicKeyRaw, plaintext, aad), otherAad),
+      ).rejects.toThrow();
+      await expectCode(open(recipient, await referenceSeal(plaintext, aad), otherAad), 'SEALED_OPEN_FAILED');
+    });
+
+    it('the info', async () => {
+      const sealed = await referenceSeal(plaintext, aad);
+      await expectCode(
+        openWith(recipient, sealed, aad, { info: Buffer.from('cohort/v2/update') }),
+        'SEALED_OPEN_FAILED',
+      );
+      const ours = await sealWith(recipient.publicKeyRaw, plaintext, aad, {
+        info: Buffer.from('cohort/v2/update'),
+      });
+      await expect(referenceOpen(ours, aad)).rejects.toThrow();
+    });
+  });
+});
+
+function flip(bytes: Buffer, index: number): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[index] ^= 0x01;
+  return copy;
+}
