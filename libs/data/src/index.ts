@@ -8,3 +8,4 @@ export * from './dataset.js';
 export * from './heart-disease.js';
 export * from './partition.js';
 export * from './synthetic.js';
+export * from './label.js';

@@ -7,6 +7,7 @@ import { registerInitCommand } from './commands/init.command.js';
 import { registerJobCommands } from './commands/job.command.js';
 import { registerLoginCommands } from './commands/login.command.js';
 import { registerPrivacyCommand } from './commands/privacy.command.js';
+import { registerSimulateCommand } from './commands/simulate.command.js';
 import { registerServiceCommands } from './commands/services.command.js';
 import { registerSiloAdminCommands, siloCommandOf } from './commands/silo-admin.command.js';
 import { registerSiloApprovalCommands } from './commands/silo-approvals.command.js';
@@ -19,6 +20,7 @@ const program = new Command('cohort')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 registerDemoCommand(program);
+registerSimulateCommand(program);
 registerInitCommand(program);
 registerServiceCommands(program);
 registerSiloAdminCommands(siloCommandOf(program));
