@@ -101,6 +101,7 @@ describe('deploy/compose.yaml', () => {
     };
     ready('aggregator', '--health-port');
     ready('gateway', '--port');
+    for (const silo of SILOS) ready(`silo-${silo}`, '--health-port');
   });
 
   it('passes each service only commands and flags the cohort CLI takes', () => {

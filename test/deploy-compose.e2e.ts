@@ -58,6 +58,9 @@ describe('deploy/compose.yaml, its commands run on loopback', () => {
 
   it('starts the stack in order; the silos enrol with their token files and connect', async () => {
     const [aggPort, healthPort, gwPort] = [await freePort(), await freePort(), await freePort()];
+    // Four silos share this machine's loopback, where each container has its own: one health port each.
+    const siloHealth = new Map<string, number>();
+    for (const silo of SILOS) siloHealth.set(`silo-${silo}`, await freePort());
     const homeOf = (service: string): string => join(dir, 'home', service);
     /** A container path or address as this machine has it, for one service. */
     const local = (service: string, value: string): string =>
@@ -70,7 +73,8 @@ describe('deploy/compose.yaml, its commands run on loopback', () => {
       const args = (compose.services[service].command ?? []).map((a) => local(service, a));
       return args.map((a, i) => {
         const flag = args[i - 1];
-        if (flag === '--host') return '127.0.0.1';
+        // A listener's address (not init's certificate names): loopback here.
+        if (flag === '--host' && service !== 'init') return '127.0.0.1';
         if (flag !== undefined && ports[flag] !== undefined) return String(ports[flag]);
         if (flag === '--config') return posix.resolve(app, a);
         return a;
@@ -89,6 +93,7 @@ describe('deploy/compose.yaml, its commands run on loopback', () => {
       const mapped = script
         .replace('127.0.0.1:9464', `127.0.0.1:${healthPort}`)
         .replace('127.0.0.1:8080', `127.0.0.1:${gwPort}`)
+        .replace('127.0.0.1:9465', `127.0.0.1:${siloHealth.get(service) ?? 0}`)
         .replace(/\/var\/lib\/cohort\//g, `${homeOf(service)}/`);
       return run(process.execPath, ['-e', mapped], { timeout: 10_000 }).then(
         () => true,
@@ -158,7 +163,7 @@ describe('deploy/compose.yaml, its commands run on loopback', () => {
       const name = `silo-${silo}`;
       expect(await healthy(name)).toBe(false);
       services.push(
-        await startService(name, argsOf(name), {
+        await startService(name, argsOf(name, { '--health-port': siloHealth.get(name) ?? 0 }), {
           logFile: join(dir, `${name}.log`),
           env: envOf(name),
           timeoutMs: 120_000,
@@ -191,7 +196,7 @@ describe('deploy/compose.yaml, its commands run on loopback', () => {
     await va?.stop();
     await unlink(join(dir, 'join-tokens/va'));
     services.push(
-      await startService('silo-va', argsOf('silo-va'), {
+      await startService('silo-va', argsOf('silo-va', { '--health-port': siloHealth.get('silo-va') ?? 0 }), {
         logFile: join(dir, 'silo-va.log'),
         env: envOf('silo-va'),
         timeoutMs: 120_000,

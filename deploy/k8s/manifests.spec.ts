@@ -172,6 +172,9 @@ describe('deploy/k8s', () => {
       });
       const args = checkCohortArgs(c.args ?? []).parsed!;
       expect(args.options.get('--audit-key-dir')).toBe('/var/lib/cohort/audit-key');
+      // Replicas sharing the database need distinct lease names: each its pod's.
+      expect(args.options.get('--replica-id')).toBe('$(POD_NAME)');
+      expect(c.env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
       const health = c.ports?.find((p) => p.name === 'health');
       expect(String(health?.containerPort)).toBe(args.options.get('--health-port'));
       expect(c.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'health' });
@@ -270,6 +273,12 @@ describe('deploy/k8s', () => {
       for (const claim of claims ?? []) expect(find(hospital, 'PersistentVolumeClaim', claim!)).toBeDefined();
       const args = checkCohortArgs(c.args ?? []).parsed!;
       expect(args.options.get('--join-token-file')).toBe('/run/secrets/cohort/join-token/token');
+      // Its health listener stays on the pod's loopback (no --health-host): the probes run inside the container.
+      expect(args.options.has('--health-host')).toBe(false);
+      expect(c.ports).toBeUndefined();
+      const port = String(args.options.get('--health-port'));
+      expect(c.readinessProbe?.exec?.command?.join(' ')).toContain(`http://127.0.0.1:${port}/health/ready`);
+      expect(c.livenessProbe?.exec?.command?.join(' ')).toContain(`http://127.0.0.1:${port}/health/live`);
       const tokenVolume = podOf(deployment).volumes?.find((v) => v.name === 'join-token');
       expect(tokenVolume?.secret).toMatchObject({ secretName: OPERATOR_OBJECTS.siloJoinToken.name, optional: true });
     });

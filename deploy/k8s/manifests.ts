@@ -37,6 +37,8 @@ export const AGGREGATOR_PORT = 50051;
 export const GATEWAY_PORT = 8080;
 /** The aggregator's HTTP listener for /health/live, /health/ready and /metrics (`--health-port`). */
 export const AGGREGATOR_HEALTH_PORT = 9464;
+/** The silo agent's health listener, on the pod's loopback only: probes run inside the container. */
+export const SILO_HEALTH_PORT = 9465;
 /** The image's user (deploy/Dockerfile): numeric, so runAsNonRoot can be checked. */
 export const RUN_AS = 10001;
 
@@ -117,7 +119,9 @@ function httpProbe(path: string, port: number | string, periodSeconds: number, f
   return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 3 };
 }
 
-function execProbe(script: string, periodSeconds: number, failureThreshold: number): IProbe {
+/** An HTTP check made from inside the container, for a listener bound to the pod's loopback. */
+function loopbackProbe(path: string, port: number, periodSeconds: number, failureThreshold: number): IProbe {
+  const script = `fetch('http://127.0.0.1:${port}${path}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
   return { exec: { command: ['node', '-e', script] }, periodSeconds, failureThreshold, timeoutSeconds: 5 };
 }
 
@@ -189,8 +193,12 @@ function aggregator(s: CentralSettings): Manifest[] {
       `${STATE_DIR}/audit-key`,
       '--health-port',
       String(AGGREGATOR_HEALTH_PORT),
+      // Each replica's name in the job leases: the pod's, unique and stable for its life.
+      '--replica-id',
+      '$(POD_NAME)',
     ],
     env: [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: o.database.name, key: 'DATABASE_URL' } } },
       { name: 'COHORT_LOG_LEVEL', value: 'info' },
     ],
@@ -460,7 +468,6 @@ export function hospitalManifests(root: string, s: HospitalSettings): Manifest[]
   const ns = s.namespace;
   const o = OPERATOR_OBJECTS;
   const joinTokenDir = '/run/secrets/cohort/join-token';
-  const enrolled = `${STATE_DIR}/silo/tls/silo.crt`;
   const config = new ConfigMap({
     metadata: { name: 'cohort-silo-config', namespace: ns, labels: labels('silo') },
     data: { 'silo.json': `${JSON.stringify(hospitalSiloConfig(root, s), null, 2)}\n` },
@@ -474,12 +481,22 @@ export function hospitalManifests(root: string, s: HospitalSettings): Manifest[]
     name: 'silo',
     image: s.image,
     imagePullPolicy: 'IfNotPresent',
-    args: ['silo', 'start', '--config', '/etc/cohort/silo/silo.json', '--join-token-file', `${joinTokenDir}/token`],
+    args: [
+      'silo',
+      'start',
+      '--config',
+      '/etc/cohort/silo/silo.json',
+      '--join-token-file',
+      `${joinTokenDir}/token`,
+      '--health-port',
+      String(SILO_HEALTH_PORT),
+    ],
     env: [{ name: 'COHORT_LOG_LEVEL', value: 'info' }],
-    // The agent listens on no port: it is ready once enrolled (its certificate in its state volume).
-    startupProbe: execProbe(`process.exit(require('node:fs').existsSync('${enrolled}') ? 0 : 1)`, 5, 60),
-    readinessProbe: execProbe(`process.exit(require('node:fs').existsSync('${enrolled}') ? 0 : 1)`, 30, 3),
-    livenessProbe: execProbe(`process.exit(require('node:fs').existsSync('${enrolled}') ? 0 : 1)`, 60, 3),
+    // The agent accepts no connection: its health listener is on the pod's loopback (the default host), so the
+    // probes run inside the container. Ready: its data passed the start-up check and its stream is open.
+    startupProbe: loopbackProbe('/health/live', SILO_HEALTH_PORT, 5, 60),
+    readinessProbe: loopbackProbe('/health/ready', SILO_HEALTH_PORT, 15, 3),
+    livenessProbe: loopbackProbe('/health/live', SILO_HEALTH_PORT, 30, 3),
     resources: {
       requests: { cpu: '1', memory: '1Gi' },
       limits: { cpu: '2', memory: '4Gi' },
