@@ -199,7 +199,7 @@ export class TaskHandler {
   }
 
   private async train(task: Task): Promise<void> {
-    const job = this.accepted.get(task.jobId);
+    const job = this.accepted.get(task.jobId) ?? (await this.rejoin(task));
     if (!job || this.cancelled.has(task.jobId)) {
       this.log.warn(
         { jobId: task.jobId, round: task.round },
@@ -286,6 +286,47 @@ export class TaskHandler {
       },
       'update sent',
     );
+  }
+
+  /**
+   * A train task for a job this process does not hold, after the agent restarted mid-job: a job its own log shows
+   * it accepted is taken up again, its data checked anew and nothing reserved twice. Not a DP job: its per-job
+   * accountant did not survive the restart, so the silo declines that job's rounds rather than under-count them.
+   */
+  private async rejoin(task: Task): Promise<AcceptedJob | undefined> {
+    const spec = task.spec;
+    if (!spec || this.cancelled.has(task.jobId) || !(await this.audit.hasAccepted(task.jobId)))
+      return undefined;
+    if (spec.privacy?.enabled) {
+      await this.declineRound(
+        task,
+        'the silo agent restarted during this job and its privacy accountant for the job did not survive',
+      );
+      return undefined;
+    }
+    try {
+      const dataset = await this.datasets.load(
+        spec.dataset?.id ?? '',
+        spec.dataset?.features ?? [],
+        this.policy.mappingOf(spec),
+      );
+      const checked = this.policy.judgeData(dataset);
+      if (!checked.accept) {
+        this.log.warn({ jobId: task.jobId, reason: checked.reason }, 'cannot rejoin the job');
+        return undefined;
+      }
+      const job: AcceptedJob = { spec, dataset };
+      this.accepted.set(task.jobId, job);
+      this.log.info(
+        { audit: true, jobId: task.jobId, round: task.round },
+        'rejoined a job this silo accepted before the agent restarted',
+      );
+      await this.warmUp(job);
+      return job;
+    } catch (err) {
+      this.log.warn({ jobId: task.jobId, err }, 'cannot rejoin the job: its data cannot be loaded');
+      return undefined;
+    }
   }
 
   /**

@@ -34,6 +34,12 @@ export class LocalAudit implements OnApplicationShutdown {
     await log.append({ actor: `silo:${this.config.siloId}`, action, subject, details });
   }
 
+  /** Whether this silo's own log records that it accepted the job (an agent restarted mid-job asks). */
+  async hasAccepted(jobId: string): Promise<boolean> {
+    const { store } = await this.open();
+    return (await store.count({ action: 'job.accepted', jobId })) > 0;
+  }
+
   /** Signs a checkpoint over the entries since the last one (at the end of each job, every minute, at shutdown). */
   async checkpoint(): Promise<void> {
     const { log } = await this.open();
