@@ -1,5 +1,5 @@
 import { CompactSign, compactVerify } from 'jose';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { signCompactJws, verifyStatementJws } from './compact-jws.js';
 import { publicKeyFromRaw } from './identity-key.js';
 import {
@@ -58,6 +58,13 @@ describe('compact JWS with EdDSA', () => {
       ['non-base64url characters', 'eyJhbGciOiJFZERTQSJ9.RXhh+mBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.aGk='],
       ['a JWT-sized blob', `${'a'.repeat(3000)}.b.c`],
       ['a header that is not JSON', `bm90IGpzb24.${Buffer.alloc(32).toString('base64url')}.AAAA`],
+      ['a header that is a JSON array', `${b64('["alg"]')}.${digest.toString('base64url')}.AAAA`],
+      ['a header that is a JSON string', `${b64('"EdDSA"')}.${digest.toString('base64url')}.AAAA`],
+      ['a header that is null', `${b64('null')}.${digest.toString('base64url')}.AAAA`],
+      [
+        'a header that is not UTF-8',
+        `${Buffer.concat([Buffer.from('{"alg":"EdDSA","typ":"'), Buffer.from([0xff]), Buffer.from('"}')]).toString('base64url')}.${digest.toString('base64url')}.AAAA`,
+      ],
     ])('%s', async (_what, jws) => {
       expect(await code()(jws)).toBe('SIGNATURE_MALFORMED');
     });
@@ -105,7 +112,38 @@ describe('compact JWS with EdDSA', () => {
     });
   });
 
+  describe('refuses a second spelling of a valid statement as SIGNATURE_MALFORMED', () => {
+    // Base64url's last character may carry spare bits that decoders drop; a statement has one spelling only.
+    it.each([
+      ['header', 0],
+      ['payload', 1],
+      ['signature', 2],
+    ])('non-zero spare bits in the %s', async (_part, index) => {
+      const jws = await signCompactJws(identity.privateKey, { typ: TYP, kid: RFC8037_FINGERPRINT }, digest);
+      const segments = jws.split('.');
+      const respelled = withSpareBit(segments[index]);
+      expect(Buffer.from(respelled, 'base64url').equals(Buffer.from(segments[index], 'base64url'))).toBe(
+        true,
+      );
+      segments[index] = respelled;
+      expect(await code()(segments.join('.'))).toBe('SIGNATURE_MALFORMED');
+    });
+
+    it('a signature of 4k+1 characters', async () => {
+      const jws = await signCompactJws(identity.privateKey, { typ: TYP, kid: RFC8037_FINGERPRINT }, digest);
+      expect(await code()(`${jws}AAA`)).toBe('SIGNATURE_MALFORMED');
+    });
+  });
+
   describe('refuses as SIGNATURE_INVALID', () => {
+    it.each([63, 65, 3])('a signature of %i bytes (as jose did)', async (length) => {
+      const jws = await signCompactJws(identity.privateKey, { typ: TYP, kid: RFC8037_FINGERPRINT }, digest);
+      const [header, payload, signature] = jws.split('.');
+      const resized = Buffer.alloc(length);
+      Buffer.from(signature, 'base64url').copy(resized);
+      expect(await code()(`${header}.${payload}.${resized.toString('base64url')}`)).toBe('SIGNATURE_INVALID');
+    });
+
     it('a flipped signature bit', async () => {
       const jws = await signCompactJws(identity.privateKey, { typ: TYP, kid: RFC8037_FINGERPRINT }, digest);
       expect(await code()(flipSignatureBit(jws))).toBe('SIGNATURE_INVALID');
@@ -141,3 +179,48 @@ describe('compact JWS with EdDSA', () => {
     expect(await code(TYP, digest, ec.publicKey)(jws)).toBe('IDENTITY_KEY_INVALID');
   });
 });
+
+describe('interoperability with jose (the compact JWS library this path replaced)', () => {
+  const cases = Array.from({ length: 8 }, () => ({ signer: randomIdentity(), payload: randomBytes(32) }));
+
+  it.each(cases.map((c, i) => [i, c] as const))(
+    'statement %i: ours and jose sign to the same string, and each verifies the other',
+    async (_i, { signer, payload }) => {
+      const header = { typ: TYP, kid: signer.fingerprint };
+      const ours = await signCompactJws(signer.privateKey, header, payload);
+      const theirs = await new CompactSign(payload)
+        .setProtectedHeader({ alg: 'EdDSA', ...header })
+        .sign(signer.privateKey);
+      expect(ours).toBe(theirs);
+      const verified = await compactVerify(ours, signer.publicKey, { algorithms: ['EdDSA'] });
+      expect(Buffer.from(verified.payload).equals(payload)).toBe(true);
+      expect(Object.keys(verified.protectedHeader)).toEqual(['alg', 'typ', 'kid']);
+      expect(await code(TYP, payload, signer.publicKey)(theirs)).toBeUndefined();
+    },
+  );
+
+  it('a jose signature by another key is refused by ours, and ours by another key is refused by jose', async () => {
+    const other = randomIdentity();
+    const theirs = await new CompactSign(digest)
+      .setProtectedHeader({ alg: 'EdDSA', typ: TYP, kid: RFC8037_FINGERPRINT })
+      .sign(other.privateKey);
+    expect(await code()(theirs)).toBe('SIGNATURE_INVALID');
+    const ours = await signCompactJws(other.privateKey, { typ: TYP, kid: RFC8037_FINGERPRINT }, digest);
+    await expect(compactVerify(ours, identity.publicKey, { algorithms: ['EdDSA'] })).rejects.toMatchObject({
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
+  });
+});
+
+function b64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+
+/** The same bytes spelled with one spare bit set in the last character. */
+function withSpareBit(segment: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const spareBits = (segment.length * 6) % 8;
+  if (spareBits === 0) throw new Error('this segment has no spare bits; pick a header of another length');
+  const last = alphabet.indexOf(segment[segment.length - 1]);
+  return segment.slice(0, -1) + alphabet[last | 1];
+}
