@@ -487,8 +487,19 @@ export class TaskHandler {
       }
       return unpackFloat32(inline);
     }
-    return this.fetchModel(task.jobId, task.globalModel?.round ?? round);
+    const wanted = task.globalModel?.round ?? round;
+    const digest = Buffer.from(task.globalModel?.sha256 ?? new Uint8Array(0));
+    const last = this.lastFetched;
+    // The evaluation of round r and the training of round r + 1 use the same model: fetched once.
+    if (last && last.jobId === task.jobId && last.round === wanted && last.sha256.equals(digest)) {
+      return last.weights.slice();
+    }
+    const weights = await this.fetchModel(task.jobId, wanted);
+    return weights.slice();
   }
+
+  /** The last model fetched with GetModel (large models do not ride with their task). */
+  private lastFetched: { jobId: string; round: number; sha256: Buffer; weights: Float32Array } | undefined;
 
   private async fetchModel(jobId: string, round: number): Promise<Float32Array> {
     const chunks = await lastValueFrom(
@@ -500,7 +511,9 @@ export class TaskHandler {
     if (bytes.byteLength !== header.totalBytes || !sha256(bytes).equals(Buffer.from(header.sha256))) {
       throw new Error(`the model of job ${jobId} round ${round} arrived incomplete or corrupted`);
     }
-    return unpackFloat32(bytes);
+    const weights = unpackFloat32(bytes);
+    this.lastFetched = { jobId, round, sha256: Buffer.from(header.sha256), weights };
+    return weights;
   }
 }
 

@@ -8,8 +8,15 @@ export interface StoredModel {
   sha256: Buffer;
 }
 
+/** Recent global models kept in memory: every silo asks for the same one each round. */
+const CACHED_MODELS = 4;
+
 @Injectable()
 export class ModelRepository {
+  // A committed round's model never changes (a round is rerun only if its model was never recorded), so a model
+  // read once can serve every silo's GetModel without reading megabytes of bytea again.
+  private readonly recent = new Map<string, StoredModel>();
+
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   async save(
@@ -27,10 +34,18 @@ export class ModelRepository {
   }
 
   async get(jobId: string, round: number): Promise<StoredModel | undefined> {
+    const key = `${jobId}#${round}`;
+    const hit = this.recent.get(key);
+    if (hit) return hit;
     const rows = await this.db.query<StoredModel>(
       `SELECT round, weights, sha256 FROM models WHERE job_id = $1 AND round = $2`,
       [jobId, round],
     );
-    return rows[0];
+    const model = rows[0];
+    if (model) {
+      this.recent.set(key, model);
+      if (this.recent.size > CACHED_MODELS) this.recent.delete(this.recent.keys().next().value as string);
+    }
+    return model;
   }
 }
