@@ -23,6 +23,9 @@ import { ActiveRounds } from './rounds/active-rounds.service.js';
 import { JobRunner } from './rounds/job-runner.service.js';
 import { JobLeases } from './leases/job-leases.service.js';
 import { LeaseRepository } from './leases/lease.repository.js';
+import { RelayRepository } from './relay/relay.repository.js';
+import { SiloRelay } from './relay/silo-relay.service.js';
+import { SiloRouting } from './relay/silo-routing.service.js';
 import { ModelRepository } from './rounds/model.repository.js';
 import { RoundRepository } from './rounds/round.repository.js';
 import { EnclaveHost } from './enclave/enclave-host.service.js';
@@ -81,6 +84,9 @@ export class AggregatorModule implements OnApplicationShutdown {
         JobRunner,
         JobLeases,
         LeaseRepository,
+        RelayRepository,
+        SiloRelay,
+        SiloRouting,
         ModelRepository,
         RoundRepository,
       ],

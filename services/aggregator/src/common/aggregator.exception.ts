@@ -41,6 +41,8 @@ export enum AggregatorErrorCode {
   AUDIT_REQUEST_INVALID = 'AUDIT_REQUEST_INVALID',
   AUDIT_UNAVAILABLE = 'AUDIT_UNAVAILABLE',
   INTERNAL = 'INTERNAL',
+  /** A silo's call for a job another replica drives was not answered by it in time (it may have just died). */
+  JOB_OWNER_UNREACHABLE = 'JOB_OWNER_UNREACHABLE',
 }
 
 const grpcStatusOf: Record<AggregatorErrorCode, status> = {
@@ -84,6 +86,7 @@ const grpcStatusOf: Record<AggregatorErrorCode, status> = {
   AUDIT_REQUEST_INVALID: status.INVALID_ARGUMENT,
   AUDIT_UNAVAILABLE: status.UNAVAILABLE,
   INTERNAL: status.INTERNAL,
+  JOB_OWNER_UNREACHABLE: status.UNAVAILABLE,
 };
 
 export interface FieldProblem {

@@ -21,12 +21,16 @@ import {
 } from '@cohort/protocol';
 import type { CallLike } from '../trust/peer.js';
 import { FederationService } from './federation.service.js';
+import { SiloRouting } from '../relay/silo-routing.service.js';
 
 // Nest passes (request, metadata, call) to gRPC handlers; the call carries the caller's verified certificate.
 @Controller()
 @FederationServiceControllerMethods()
 export class FederationController implements FederationServiceController {
-  constructor(private readonly federation: FederationService) {}
+  constructor(
+    private readonly federation: FederationService,
+    private readonly routing: SiloRouting,
+  ) {}
 
   enroll(request: EnrollRequest): Promise<EnrollResponse> {
     return this.federation.enroll(request);
@@ -37,7 +41,7 @@ export class FederationController implements FederationServiceController {
   }
 
   async decide(request: DecideRequest, _m?: Metadata, call?: CallLike): Promise<DecideResponse> {
-    return this.federation.decide(request, call).then(() => ({}));
+    return this.routing.decide(request, call).then(() => ({}));
   }
 
   /**
@@ -45,11 +49,11 @@ export class FederationController implements FederationServiceController {
    * settles, and this one settles only when the stream ends.
    */
   upload(request: Observable<UpdateChunk>, _m?: Metadata, call?: CallLike): Observable<Receipt> {
-    return defer(() => this.federation.upload(request, call));
+    return defer(() => this.routing.upload(request, call));
   }
 
   async reportMetrics(request: MetricsReport, _m?: Metadata, call?: CallLike): Promise<MetricsAck> {
-    return this.federation.reportMetrics(request, call).then(() => ({}));
+    return this.routing.reportMetrics(request, call).then(() => ({}));
   }
 
   getModel(request: GetModelRequest, _m?: Metadata, call?: CallLike): Observable<ModelChunk> {
@@ -61,6 +65,6 @@ export class FederationController implements FederationServiceController {
     _m?: Metadata,
     call?: CallLike,
   ): Promise<EnclaveAttestation> {
-    return this.federation.enclaveAttestation(request, call);
+    return this.routing.enclaveAttestation(request, call);
   }
 }

@@ -9,11 +9,47 @@ interface Session {
   connectedAt: number;
 }
 
-/** The silos whose Connect stream is open: the only way the aggregator can reach a hospital (outbound-only). */
+/** A session another replica holds; tasks for it go through the database (SiloRelay). */
+export interface RemoteSession {
+  datasetIds: string[];
+}
+
+/**
+ * The silos whose Connect stream is open: the only way the aggregator can reach a hospital (outbound-only). With
+ * several replicas, a silo's stream may be on another one; those are listed too and reached through the relay.
+ */
 @Injectable()
 export class SiloSessions {
   private readonly sessions = new Map<string, Session>();
+  private remote = new Map<string, RemoteSession>();
+  private forward: ((siloId: string, task: Task) => void) | undefined;
   readonly events = new EventEmitter<{ connected: [string]; disconnected: [string] }>();
+
+  /** The sessions other replicas hold, and how to send them a task; a change is announced like a local one. */
+  setRemote(remote: Map<string, RemoteSession>, forward: (siloId: string, task: Task) => void): void {
+    this.forward = forward;
+    const before = this.remote;
+    this.remote = remote;
+    for (const siloId of before.keys()) {
+      if (!remote.has(siloId) && !this.sessions.has(siloId)) this.events.emit('disconnected', siloId);
+    }
+    for (const siloId of remote.keys()) {
+      if (!before.has(siloId) && !this.sessions.has(siloId)) this.events.emit('connected', siloId);
+    }
+  }
+
+  /** The silos whose stream this replica holds. */
+  local(): { siloId: string; datasetIds: string[] }[] {
+    return [...this.sessions].map(([siloId, s]) => ({ siloId, datasetIds: s.datasetIds }));
+  }
+
+  /** Delivers a task that reached this replica through the relay, if the silo's stream is still here. */
+  deliverLocal(siloId: string, task: Task): boolean {
+    const session = this.sessions.get(siloId);
+    if (!session) return false;
+    session.tasks.next(task);
+    return true;
+  }
 
   /** A silo reconnecting replaces its previous session, so a half-dead stream never receives tasks. */
   open(siloId: string, datasetIds: string[]): Observable<Task> {
@@ -34,19 +70,19 @@ export class SiloSessions {
   }
 
   send(siloId: string, task: Task): boolean {
-    const session = this.sessions.get(siloId);
-    if (!session) return false;
-    session.tasks.next(task);
+    if (this.deliverLocal(siloId, task)) return true;
+    if (!this.remote.has(siloId) || !this.forward) return false;
+    this.forward(siloId, task);
     return true;
   }
 
   isConnected(siloId: string): boolean {
-    return this.sessions.has(siloId);
+    return this.sessions.has(siloId) || this.remote.has(siloId);
   }
 
   /** Resolves once every one of `siloIds` holds a session, at `deadline`, or on abort, whichever comes first. */
   async waitForConnected(siloIds: readonly string[], deadline: number, abort: AbortSignal): Promise<void> {
-    const missing = (): boolean => siloIds.some((s) => !this.sessions.has(s));
+    const missing = (): boolean => siloIds.some((s) => !this.isConnected(s));
     if (!missing() || abort.aborted) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
@@ -65,7 +101,10 @@ export class SiloSessions {
   }
 
   connected(): { siloId: string; datasetIds: string[] }[] {
-    return [...this.sessions].map(([siloId, s]) => ({ siloId, datasetIds: s.datasetIds }));
+    const remote = [...this.remote]
+      .filter(([siloId]) => !this.sessions.has(siloId))
+      .map(([siloId, r]) => ({ siloId, datasetIds: r.datasetIds }));
+    return [...this.local(), ...remote];
   }
 
   /** Ends a silo's session (revocation): its stream completes and it is no longer offered tasks. */
