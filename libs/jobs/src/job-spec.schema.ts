@@ -271,7 +271,7 @@ function realIn(
     .refine((v) => (opts.maxExclusive ? v < max : v <= max), { error: message });
 }
 
-export const PRIVACY_MODES = ['central', 'local'] as const;
+export const PRIVACY_MODES = ['central', 'local', 'distributed'] as const;
 export const PRIVACY_LEVELS = ['patient', 'silo'] as const;
 export const PRIVACY_DEFAULTS = {
   delta: 1e-5,
@@ -336,6 +336,96 @@ const wireSchema = z.strictObject({
   encoding: oneOf(WIRE_ENCODINGS, 'wire encoding').default('float32'),
 });
 
+export const SECURE_AGGREGATION_PROTOCOLS = ['secagg', 'secagg+'] as const;
+export const SECURE_AGGREGATION_DEFAULTS = {
+  protocol: 'secagg+',
+  threshold: 2 / 3,
+  bits: 32,
+  clipRange: 8,
+  maxWeight: 1000,
+} as const;
+/** Fewest silos a secure-aggregation round runs with: with two, each could subtract its own update from the sum. */
+export const SECURE_AGGREGATION_MIN_SILOS = 3;
+
+/**
+ * Masking-based secure aggregation instead of the enclave (see @cohort/secagg): the silos quantize, clip and
+ * mask their updates, the aggregator learns only the sum. The rule must be fedavg (robust rules need individual
+ * updates), quantization is the protocol's own (wire stays float32), DP is silo level with distributed noise.
+ */
+const secureAggregationSchema = z.strictObject({
+  protocol: oneOf(SECURE_AGGREGATION_PROTOCOLS, 'secure aggregation protocol').default(
+    SECURE_AGGREGATION_DEFAULTS.protocol,
+  ),
+  threshold: realIn(0.5, 1, 'must be a number above 1/2 and at most 1', { minExclusive: true }).default(
+    SECURE_AGGREGATION_DEFAULTS.threshold,
+  ),
+  bits: integer(16, 32).default(SECURE_AGGREGATION_DEFAULTS.bits),
+  clipRange: realIn(0, 1e6, 'must be a number above 0 and at most 1000000', { minExclusive: true }).default(
+    SECURE_AGGREGATION_DEFAULTS.clipRange,
+  ),
+  maxWeight: realIn(0, 1e9, 'must be a number above 0 and at most 1000000000', {
+    minExclusive: true,
+  }).default(SECURE_AGGREGATION_DEFAULTS.maxWeight),
+});
+
+/** Every way a spec asks secure aggregation for what it cannot give, with the field to blame. */
+function secureAggregationIssues(spec: {
+  aggregation: { rule: string };
+  wire?: { encoding: string } | null;
+  privacy?: { enabled: boolean; mode?: string; level?: string } | null;
+  minSilos: number;
+  secureAggregation?: unknown;
+}): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const p = spec.privacy;
+  if (!spec.secureAggregation) {
+    if (p?.enabled && p.mode === 'distributed')
+      issues.push({
+        path: ['privacy', 'mode'],
+        message:
+          'distributed noise needs "secureAggregation": without it use "central" (the enclave) or "local"',
+      });
+    return issues;
+  }
+  if (spec.aggregation.rule !== 'fedavg')
+    issues.push({
+      path: ['aggregation', 'rule'],
+      message:
+        `${JSON.stringify(spec.aggregation.rule)} needs each silo's update, which secure aggregation hides from the ` +
+        'aggregator: use "fedavg", or the enclave mode (omit "secureAggregation") for robust rules',
+    });
+  if ((spec.wire?.encoding ?? 'float32') !== 'float32')
+    issues.push({
+      path: ['wire', 'encoding'],
+      message:
+        'must be "float32" under secure aggregation, which quantizes updates itself ("secureAggregation.bits")',
+    });
+  if (spec.minSilos < SECURE_AGGREGATION_MIN_SILOS)
+    issues.push({
+      path: ['minSilos'],
+      message:
+        `must be at least ${SECURE_AGGREGATION_MIN_SILOS} under secure aggregation (got ${spec.minSilos}): ` +
+        "with two silos each could subtract its own update from the sum and read the other's",
+    });
+  if (p?.enabled) {
+    if (p.mode !== 'distributed')
+      issues.push({
+        path: ['privacy', 'mode'],
+        message:
+          `must be "distributed" under secure aggregation (got ${JSON.stringify(p.mode)}): no enclave sees the sum ` +
+          'before it is released, so each silo adds its share of the noise',
+      });
+    if (p.level !== 'silo')
+      issues.push({
+        path: ['privacy', 'level'],
+        message:
+          `must be "silo" under secure aggregation (got ${JSON.stringify(p.level)}): distributed noise is accounted ` +
+          "for one silo's clipped update; patient-level DP needs the enclave mode",
+      });
+  }
+  return issues;
+}
+
 /**
  * The job spec a researcher writes (JSON), parsed into the protocol `JobSpec` with every default filled in.
  * A spec the gateway returns (normalised, with unused fields empty or 0) parses again to the same value.
@@ -357,7 +447,13 @@ export const jobSpecSchema = z
     privacy: privacySchema.nullish(),
     // null is how protocol JSON spells an absent message, as for privacy.
     wire: wireSchema.nullish(),
+    // null is how protocol JSON spells an absent message, as for privacy.
+    secureAggregation: secureAggregationSchema.nullish(),
     seed: integer(L.seed.min, L.seed.max).default(D.seed),
+  })
+  .superRefine((spec, ctx) => {
+    for (const issue of secureAggregationIssues(spec))
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   })
   .superRefine((spec, ctx) => {
     // A rule's parameters are checked against the fewest updates a round can close with (the quorum): Krum's
@@ -410,6 +506,8 @@ export const jobSpecSchema = z
     // Absent means "off" in the protocol.
     privacy: s.privacy ?? undefined,
     wire: { encoding: s.wire?.encoding ?? 'float32' },
+    // Absent means the enclave aggregates.
+    secureAggregation: s.secureAggregation ?? undefined,
     seed: s.seed,
   }));
 

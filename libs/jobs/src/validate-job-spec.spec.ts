@@ -448,6 +448,51 @@ describe('parseJobSpec: one message per bad field, named by its dotted path', ()
   });
 });
 
+describe('parseJobSpec: secure aggregation', () => {
+  it('fills its defaults and keeps what the researcher sets', () => {
+    expect(valid(withField({ minSilos: 3, secureAggregation: {} })).secureAggregation).toEqual({
+      protocol: 'secagg+',
+      threshold: 2 / 3,
+      bits: 32,
+      clipRange: 8,
+      maxWeight: 1000,
+    });
+    const set = { protocol: 'secagg', threshold: 0.8, bits: 20, clipRange: 2, maxWeight: 50 };
+    expect(valid(withField({ minSilos: 3, secureAggregation: set })).secureAggregation).toEqual(set);
+    expect(valid(minimal).secureAggregation).toBeUndefined();
+    expect(valid(withField({ secureAggregation: null })).secureAggregation).toBeUndefined();
+  });
+
+  it('refuses robust rules, naming the enclave mode as the alternative', () => {
+    const map = errorMap(withField({ minSilos: 3, aggregation: { rule: 'median' }, secureAggregation: {} }));
+    expect(map['aggregation.rule']).toMatch(/"median" needs each silo's update/);
+    expect(map['aggregation.rule']).toMatch(/enclave mode \(omit "secureAggregation"\)/);
+  });
+
+  it('refuses a threshold at or below 1/2, bits outside 16..32, fewer than 3 silos and another wire encoding', () => {
+    const map = errorMap(
+      withField({ secureAggregation: { threshold: 0.5, bits: 8 }, wire: { encoding: 'int8' } }),
+    );
+    expect(map['secureAggregation.threshold']).toMatch(/above 1\/2/);
+    expect(map['secureAggregation.bits']).toMatch(/from 16 to 32/);
+    expect(map.minSilos).toMatch(/at least 3 under secure aggregation/);
+    expect(map['wire.encoding']).toMatch(/quantizes updates itself/);
+  });
+
+  it('takes DP only as distributed silo-level noise, and distributed noise only with secure aggregation', () => {
+    const dp = { enabled: true, targetEpsilon: 3, level: 'silo', mode: 'distributed' };
+    expect(valid(withField({ minSilos: 3, secureAggregation: {}, privacy: dp })).privacy?.mode).toBe(
+      'distributed',
+    );
+    const central = errorMap(
+      withField({ minSilos: 3, secureAggregation: {}, privacy: { enabled: true, targetEpsilon: 3 } }),
+    );
+    expect(central['privacy.mode']).toMatch(/must be "distributed" under secure aggregation/);
+    expect(central['privacy.level']).toMatch(/must be "silo" under secure aggregation/);
+    expect(errorMap(withField({ privacy: dp }))['privacy.mode']).toMatch(/needs "secureAggregation"/);
+  });
+});
+
 describe('checkJobAgainstFederation', () => {
   const spec = (minSilos: number) => valid(withField({ minSilos }));
 

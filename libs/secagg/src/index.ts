@@ -25,3 +25,4 @@ export {
   type DistributedDpRequest,
 } from './distributed-dp.js';
 export { decodeSum, encodeInput, type InputCodec } from './input-codec.js';
+export * from './wire.js';

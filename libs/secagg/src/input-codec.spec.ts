@@ -26,7 +26,7 @@ describe('secure-aggregation input codec', () => {
     ];
     const counts = [100, 300, 50];
     const random = createRandom(4);
-    let sum = new Uint32Array(4);
+    let sum: Uint32Array = new Uint32Array(4);
     updates.forEach((u, i) => (sum = add(sum, encodeInput(u, counts[i], codec, random), bits)));
     const { sum: s, weight } = decodeSum(sum, codec);
     expect(weight).toBeCloseTo(0.45, 6);
@@ -48,7 +48,7 @@ describe('secure-aggregation input codec', () => {
     };
     const random = createRandom(9);
     const zero = new Float32Array(20_000);
-    let sum = new Uint32Array(20_001);
+    let sum: Uint32Array = new Uint32Array(20_001);
     for (let s = 0; s < 4; s++) sum = add(sum, encodeInput(zero, 10, codec, random), bits);
     const { sum: noisy, weight } = decodeSum(sum, codec);
     expect(weight).toBeCloseTo(4, 3);

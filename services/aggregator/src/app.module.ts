@@ -21,6 +21,8 @@ import { JobsService } from './jobs/jobs.service.js';
 import { MetricsRecorder } from './metrics/metrics-recorder.service.js';
 import { ActiveRounds } from './rounds/active-rounds.service.js';
 import { JobRunner } from './rounds/job-runner.service.js';
+import { SecAggRounds } from './secagg/secagg-rounds.service.js';
+import { SecAggService } from './secagg/secagg.service.js';
 import { JobLeases } from './leases/job-leases.service.js';
 import { LeaseRepository } from './leases/lease.repository.js';
 import { RelayRepository } from './relay/relay.repository.js';
@@ -89,6 +91,8 @@ export class AggregatorModule implements OnApplicationShutdown {
         SiloRouting,
         ModelRepository,
         RoundRepository,
+        SecAggRounds,
+        SecAggService,
       ],
     };
   }

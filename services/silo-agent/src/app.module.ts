@@ -14,6 +14,7 @@ import { SILO_METRICS } from './metrics.provider.js';
 import { PolicyService } from './policy.service.js';
 import { SessionService } from './session.service.js';
 import { TaskHandler } from './task-handler.service.js';
+import { SecAggParticipant } from './secagg/secagg-participant.service.js';
 import { AGENT_TOKENS } from './trust/agent-token.js';
 import type { AgentTokens } from './trust/agent-token.js';
 import { ENCLAVE_POLICY, EnclaveTrust, type EnclavePolicy } from './trust/enclave-trust.service.js';
@@ -46,6 +47,7 @@ export class SiloAgentModule {
         ApprovalsService,
         EnclaveTrust,
         TaskHandler,
+        SecAggParticipant,
         SessionService,
         LocalAudit,
       ],

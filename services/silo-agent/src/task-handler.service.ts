@@ -18,7 +18,7 @@ import { signDecision, signUpdate, verifyReceipt, type SiloIdentity } from '@coh
 import { SEALING_SCHEME, generateSealingKeyPair, seal, updateAad } from '@cohort/sealing';
 import { binaryMetrics } from '@cohort/evaluation';
 import { dpGradientStep, evaluateModel, trainLocal } from '@cohort/training';
-import { Accountant, addGaussianNoise, clipToNorm } from '@cohort/privacy';
+import { Accountant, addGaussianNoise, clipToNorm, type StepMechanism } from '@cohort/privacy';
 import { PrivacyLedger } from './privacy/privacy-ledger.js';
 import type { SiloDataset } from '@cohort/data';
 import { SiloConfig } from './config.js';
@@ -30,6 +30,7 @@ import { LocalAudit } from './audit/local-audit.service.js';
 import { ApprovalsService } from './approvals.service.js';
 import { SILO_IDENTITY } from './identity.provider.js';
 import { EnclaveRefused, EnclaveTrust, type TrustedEnclave } from './trust/enclave-trust.service.js';
+import { SecAggParticipant, type MaskedInputSent } from './secagg/secagg-participant.service.js';
 
 interface AcceptedJob {
   spec: JobSpec;
@@ -55,9 +56,27 @@ export class TaskHandler {
     private readonly approvals: ApprovalsService,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly audit: LocalAudit,
+    private readonly secagg: SecAggParticipant,
   ) {}
 
   enqueue(task: Task): void {
+    // Key exchange runs while the model trains: these steps do not wait behind the train task.
+    if (task.kind === TaskKind.TASK_KIND_SECAGG) {
+      const job = this.accepted.get(task.jobId);
+      if (!job || this.cancelled.has(task.jobId)) {
+        this.log.warn(
+          { jobId: task.jobId, round: task.round },
+          'secure-aggregation step for a job not accepted',
+        );
+        return;
+      }
+      this.secagg
+        .handle(task, job.spec, (sent) => this.maskedInputSent(job, sent))
+        .catch((err: unknown) =>
+          this.log.error({ err, jobId: task.jobId, round: task.round }, 'secure-aggregation step failed'),
+        );
+      return;
+    }
     this.queue = this.queue.then(() =>
       this.handle(task).catch((err: unknown) =>
         this.log.error(
@@ -83,6 +102,7 @@ export class TaskHandler {
         return this.evaluate(task);
       case TaskKind.TASK_KIND_FINISHED:
         this.accepted.delete(task.jobId);
+        this.secagg.forget(task.jobId);
         await this.approvals.forget(task.jobId);
         // What the job spent stays on the ledger; the rest of its reservation is released.
         await (await this.ledger()).finish(task.jobId);
@@ -97,6 +117,7 @@ export class TaskHandler {
       case TaskKind.TASK_KIND_CANCEL:
         this.cancelled.add(task.jobId);
         this.accepted.delete(task.jobId);
+        this.secagg.forget(task.jobId);
         await this.approvals.forget(task.jobId);
         await (await this.ledger()).finish(task.jobId);
         this.log.info({ jobId: task.jobId, reason: task.reason }, 'job cancelled by the aggregator');
@@ -205,6 +226,13 @@ export class TaskHandler {
         { jobId: task.jobId, round: task.round },
         'train task for a job this silo has not accepted',
       );
+      return;
+    }
+    if (job.spec.secureAggregation) {
+      // No enclave: the update leaves only masked, at the round's MASK step (secagg/).
+      const global = await this.globalModel(task, task.round - 1);
+      const result = await this.localUpdate(job, task, global);
+      this.secagg.provideUpdate(task, job.spec, result);
       return;
     }
     // The enclave check runs while the model trains; its outcome is awaited before anything is sealed.
@@ -406,11 +434,46 @@ export class TaskHandler {
     return { update: trained.delta, exampleCount: dataset.train.n, trainMs: trained.trainMs };
   }
 
-  /** After an update counted: this silo's own account of what the job has spent of its records' privacy. */
-  private async chargePrivacy(job: AcceptedJob, task: Task): Promise<number | undefined> {
+  /** A masked input left the silo (secure aggregation): the local log and, under DP, the ledger. */
+  private async maskedInputSent(job: AcceptedJob, sent: MaskedInputSent): Promise<void> {
+    const { task } = sent;
+    const epsilonCumulative = sent.skellam
+      ? await this.chargePrivacy(job, task, {
+          samplingRate: 1,
+          noiseMultiplier: sent.skellam.noiseMultiplier,
+          skellam: { mu: sent.skellam.mu, l1: sent.skellam.l1, l2: sent.skellam.l2 },
+        })
+      : undefined;
+    await this.audit.record('update.sent', `job:${task.jobId}`, {
+      jobId: task.jobId,
+      round: task.round,
+      siloId: this.config.siloId,
+      updateDigest: sent.digest,
+      bytes: sent.bytes,
+      encoding: 'secagg-masked',
+      exampleCount: sent.exampleCount,
+      ...(epsilonCumulative === undefined ? {} : { epsilonCumulative }),
+    });
+    this.log.info(
+      { audit: true, jobId: task.jobId, round: task.round, maskedSha256: sent.digest, bytes: sent.bytes },
+      'masked update sent',
+    );
+  }
+
+  /**
+   * After an update counted: this silo's own account of what the job has spent of its records' privacy. Under
+   * secure aggregation the step is the Skellam release with every silo's noise share in (`step`).
+   */
+  private async chargePrivacy(
+    job: AcceptedJob,
+    task: Task,
+    step?: StepMechanism,
+  ): Promise<number | undefined> {
     const privacy = job.spec.privacy?.enabled ? job.spec.privacy : undefined;
-    if (!privacy || !job.accountant || !task.dp) return undefined;
-    job.accountant.record({ samplingRate: task.dp.samplingRate, noiseMultiplier: task.dp.noiseMultiplier });
+    if (!privacy || !job.accountant || (!task.dp && !step)) return undefined;
+    job.accountant.record(
+      step ?? { samplingRate: task.dp?.samplingRate ?? 1, noiseMultiplier: task.dp?.noiseMultiplier ?? 0 },
+    );
     const { epsilon } = job.accountant.spent(privacy.delta);
     await (await this.ledger()).charge(task.jobId, epsilon, job.accountant.totalSteps);
     this.log.info(

@@ -16,12 +16,15 @@ import {
   type MetricsReport,
   type ModelChunk,
   type Receipt,
+  type SecAggAck,
+  type SecAggChunk,
   type Task,
   type UpdateChunk,
 } from '@cohort/protocol';
 import type { CallLike } from '../trust/peer.js';
 import { FederationService } from './federation.service.js';
 import { SiloRouting } from '../relay/silo-routing.service.js';
+import { SecAggService } from '../secagg/secagg.service.js';
 
 // Nest passes (request, metadata, call) to gRPC handlers; the call carries the caller's verified certificate.
 @Controller()
@@ -30,6 +33,7 @@ export class FederationController implements FederationServiceController {
   constructor(
     private readonly federation: FederationService,
     private readonly routing: SiloRouting,
+    private readonly secagg: SecAggService,
   ) {}
 
   enroll(request: EnrollRequest): Promise<EnrollResponse> {
@@ -50,6 +54,11 @@ export class FederationController implements FederationServiceController {
    */
   upload(request: Observable<UpdateChunk>, _m?: Metadata, call?: CallLike): Observable<Receipt> {
     return defer(() => this.routing.upload(request, call));
+  }
+
+  /** Lazily, as for upload: the handler settles only when the stream ends. */
+  secAggSubmit(request: Observable<SecAggChunk>, _m?: Metadata, call?: CallLike): Observable<SecAggAck> {
+    return defer(() => this.secagg.submit(request, call));
   }
 
   async reportMetrics(request: MetricsReport, _m?: Metadata, call?: CallLike): Promise<MetricsAck> {

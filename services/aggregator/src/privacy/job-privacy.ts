@@ -1,4 +1,4 @@
-import { Accountant, calibrateNoiseMultiplier } from '@cohort/privacy';
+import { Accountant, calibrateNoiseMultiplier, type StepMechanism } from '@cohort/privacy';
 import type { JobSpec, PrivacySpec, PrivacyStatement } from '@cohort/protocol';
 
 /**
@@ -6,6 +6,14 @@ import type { JobSpec, PrivacySpec, PrivacyStatement } from '@cohort/protocol';
  * aggregated round, and the statement released with the model.
  */
 export class JobPrivacy {
+  /**
+   * Distributed DP (secure aggregation): the Skellam step a round is worth when `survivors` silos' noise is in the
+   * sum, and the fewest survivors a round can close with (the worst case a round is planned for).
+   */
+  private distributed?: { stepFor: (survivors: number) => StepMechanism; minimumSurvivors: number };
+  /** The step the last secure-aggregation round is charged with, once its survivors are known. */
+  private pendingStep?: StepMechanism;
+
   private constructor(
     readonly spec: PrivacySpec,
     private readonly accountant: Accountant,
@@ -37,13 +45,33 @@ export class JobPrivacy {
 
   /** Whether one more round stays within the target (the job stops before a round that would exceed it). */
   allowsAnotherRound(): boolean {
-    const next = this.accountant.predict(this.step(1), this.spec.delta);
+    const step = this.distributed
+      ? { ...this.distributed.stepFor(this.distributed.minimumSurvivors), count: 1 }
+      : this.step(1);
+    const next = this.accountant.predict(step, this.spec.delta);
     return next.epsilon <= this.spec.targetEpsilon * (1 + 1e-9);
+  }
+
+  /** Secure aggregation: rounds are charged the Skellam noise of their survivors from now on. */
+  useDistributedNoise(stepFor: (survivors: number) => StepMechanism, minimumSurvivors: number): void {
+    this.distributed = { stepFor, minimumSurvivors };
+  }
+
+  /** Secure aggregation: how many silos' noise the round just unmasked carries. */
+  setSurvivors(survivors: number): void {
+    if (!this.distributed) throw new Error('setSurvivors is for distributed noise only');
+    this.pendingStep = this.distributed.stepFor(survivors);
   }
 
   /** Charges one round; returns the cumulative epsilon. */
   charge(): number {
-    this.accountant.record(this.step(1));
+    if (this.spec.mode === 'distributed') {
+      // A round released without its survivors known would be charged nothing: refuse rather than under-charge.
+      if (!this.pendingStep)
+        throw new Error('a distributed-noise round is charged only once its survivors are known');
+      this.accountant.record(this.pendingStep);
+      this.pendingStep = undefined;
+    } else this.accountant.record(this.step(1));
     return this.spent().epsilon;
   }
 
@@ -60,6 +88,30 @@ export class JobPrivacy {
   statement(): PrivacyStatement {
     const { epsilon, order } = this.spent();
     const patient = this.spec.level !== 'silo';
+    if (this.spec.mode === 'distributed') {
+      return {
+        mechanism:
+          'Skellam mechanism on per-silo clipped, quantized updates, noise added in shares by the silos',
+        level: this.spec.level,
+        mode: this.spec.mode,
+        epsilon,
+        delta: this.spec.delta,
+        targetEpsilon: this.spec.targetEpsilon,
+        rounds: this.accountant.totalSteps,
+        noiseMultiplier: this.spec.noiseMultiplier,
+        clipNorm: this.spec.clipNorm,
+        samplingRate: this.spec.samplingRate,
+        accountant:
+          'RDP of the Skellam mechanism at integer orders (Agarwal, Kairouz, Liu 2021), tight conversion (Balle et al. 2020)',
+        order,
+        notes:
+          'Secure aggregation (pairwise masking, no enclave): the aggregator saw only the masked sum. DP is distributed: ' +
+          'each silo added its share of the Skellam noise, and each round is charged the noise of the silos whose ' +
+          'inputs were in the sum. Norm bounding is done by each silo and proven by nothing: a silo that skips its ' +
+          'clipping or its noise weakens this guarantee, and no party can detect it. Every accepted silo takes part ' +
+          'in every round (sampling rate 1).',
+      };
+    }
     return {
       mechanism: patient
         ? 'Gaussian mechanism on Poisson-subsampled per-record clipped gradients (DP-SGD)'

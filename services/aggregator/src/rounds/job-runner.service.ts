@@ -34,6 +34,7 @@ import { JobPrivacy } from '../privacy/job-privacy.js';
 import { ActiveRound } from './active-round.js';
 import { ActiveRounds } from './active-rounds.service.js';
 import { ModelRepository } from './model.repository.js';
+import { SecAggRoundFailure, SecAggRounds } from '../secagg/secagg-rounds.service.js';
 import { RoundRepository } from './round.repository.js';
 
 /** A job cannot go on; the reason is what the researcher reads. */
@@ -112,6 +113,7 @@ export class JobRunner implements OnApplicationShutdown {
     private readonly enclave: EnclaveHost,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly audit: AuditTrail,
+    private readonly secagg: SecAggRounds,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -236,8 +238,9 @@ export class JobRunner implements OnApplicationShutdown {
         this.log.warn({ err, jobId }, 'database unreachable: job paused until it is back');
         return;
       }
-      const reason = err instanceof JobFailure ? err.message : `internal error: ${(err as Error).message}`;
-      if (!(err instanceof JobFailure)) this.log.error({ err, jobId }, 'job failed on an internal error');
+      const expected = err instanceof JobFailure || err instanceof SecAggRoundFailure;
+      const reason = expected ? err.message : `internal error: ${(err as Error).message}`;
+      if (!expected) this.log.error({ err, jobId }, 'job failed on an internal error');
       if (await this.jobs.finish(jobId, 'failed', reason)) {
         this.notifySilos(
           jobId,
@@ -360,17 +363,22 @@ export class JobRunner implements OnApplicationShutdown {
       active.ready = Promise.all([
         previousRecorded,
         this.rounds.start(jobId, round, participants),
-        this.enclave.openRound(
-          jobId,
-          round,
-          p,
-          dp?.enclave,
-          {
-            name: spec.aggregation?.rule ?? 'fedavg',
-            params: spec.aggregation?.params ?? {},
-          },
-          active.encoding,
-        ),
+        // Secure aggregation: no enclave; the silos' masked updates are unmasked as a sum (secagg/).
+        spec.secureAggregation
+          ? Promise.resolve().then(() =>
+              this.secagg.open(active, spec, started + spec.roundTimeoutMs, abort, dp?.privacy),
+            )
+          : this.enclave.openRound(
+              jobId,
+              round,
+              p,
+              dp?.enclave,
+              {
+                name: spec.aggregation?.rule ?? 'fedavg',
+                params: spec.aggregation?.params ?? {},
+              },
+              active.encoding,
+            ),
       ]).then(() => undefined);
       active.ready.catch(() => undefined);
       await active.ready;
@@ -408,7 +416,9 @@ export class JobRunner implements OnApplicationShutdown {
         beta2: 0,
         tau: 0,
       };
-      const released = await this.enclave.release(jobId, round);
+      const released = spec.secureAggregation
+        ? { ...(await this.secagg.release(jobId, round)), scores: [] as EnclaveOutlierScore[] }
+        : await this.enclave.release(jobId, round);
       this.reportOutliers(jobId, round, released.scores);
       // One group commit for the round's evidence: whose update went in (by the digest the silo logged as sent).
       const audited = Promise.all([
@@ -525,6 +535,7 @@ export class JobRunner implements OnApplicationShutdown {
         this.sessions.events.off('disconnected', onDisconnect);
         this.activeRounds.clear(active);
         // Released rounds are already gone from the enclave; this drops a round that failed or was interrupted.
+        this.secagg.discard(jobId, round);
         await this.enclave.discard(jobId, round).catch(() => undefined);
       }
     }
@@ -666,6 +677,7 @@ export class JobRunner implements OnApplicationShutdown {
       reason: '',
       submittedBy: '',
       modelWeights: Buffer.alloc(0),
+      secagg: undefined,
       ...extra,
     };
   }

@@ -114,6 +114,7 @@ describe('toJobView', () => {
         serverOptimizer: { kind: 'none', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 0 },
         privacy: undefined,
         wire: undefined,
+        secureAggregation: undefined,
         seed: 0,
       },
     });

@@ -34,7 +34,7 @@ export interface RoundSummaryView extends Omit<RoundSummary, 'metrics' | 'silos'
 
 export interface JobSpecView extends Omit<
   JobSpec,
-  'model' | 'dataset' | 'local' | 'aggregation' | 'serverOptimizer' | 'privacy'
+  'model' | 'dataset' | 'local' | 'aggregation' | 'serverOptimizer' | 'privacy' | 'secureAggregation'
 > {
   model: JobSpec['model'] | null;
   /** The FHIR mapping in the researcher's spelling (no protocol "" and 0 stand-ins), so the spec resubmits as is. */
@@ -43,6 +43,7 @@ export interface JobSpecView extends Omit<
   aggregation: JobSpec['aggregation'] | null;
   serverOptimizer: JobSpec['serverOptimizer'] | null;
   privacy: JobSpec['privacy'] | null;
+  secureAggregation: JobSpec['secureAggregation'] | null;
 }
 
 export interface JobView extends Omit<Job, 'spec' | 'rounds' | 'decisions'> {
@@ -158,6 +159,15 @@ export function toSpecView(spec: JobSpec | null | undefined): JobSpecView | null
       : null,
     // A job stored before the setting existed ran in float32, so that is what it shows.
     wire: { encoding: spec.wire?.encoding || 'float32' },
+    secureAggregation: spec.secureAggregation
+      ? {
+          protocol: spec.secureAggregation.protocol,
+          threshold: spec.secureAggregation.threshold,
+          bits: spec.secureAggregation.bits,
+          clipRange: spec.secureAggregation.clipRange,
+          maxWeight: spec.secureAggregation.maxWeight,
+        }
+      : null,
     seed: spec.seed,
   };
 }

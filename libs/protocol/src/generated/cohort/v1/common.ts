@@ -204,7 +204,31 @@ export interface JobSpec {
   /** Once a quorum of updates is in, how much longer a round waits for the rest before it closes. */
   gracePeriodMs: number;
   /** How silos pack their updates; absent (a spec stored before the setting) means float32. */
-  wire: WireSpec | undefined;
+  wire:
+    | WireSpec
+    | undefined;
+  /** Present: the silos mask their updates and the aggregator unmasks only their sum (no enclave sees one update). */
+  secureAggregation: SecureAggregationSpec | undefined;
+}
+
+/**
+ * Masking-based secure aggregation: pairwise masks that cancel in the sum (Bonawitz et al. 2017), every pair of
+ * silos for "secagg", O(log n) neighbours each for "secagg+" (Bell et al. 2020). Spelled as in the job spec.
+ */
+export interface SecureAggregationSpec {
+  /** "secagg" or "secagg+". */
+  protocol: string;
+  /** Fraction of a silo's share holders (itself and its neighbours) needed to remove its masks, in (1/2, 1]. */
+  threshold: number;
+  /** Updates are quantized to integers and summed modulo 2^bits. */
+  bits: number;
+  /** Each coordinate of an update is clipped to [-clip_range, clip_range] before quantization. */
+  clipRange: number;
+  /**
+   * The example count at which a silo's weight reaches 1: it sends min(count, max_weight) / max_weight times its
+   * update, and that weight, inside the masked vector.
+   */
+  maxWeight: number;
 }
 
 /**

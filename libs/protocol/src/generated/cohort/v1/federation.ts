@@ -21,6 +21,22 @@ export enum TaskKind {
   TASK_KIND_CANCEL = 4,
   /** TASK_KIND_FINISHED - The job ended (completed or failed): the silo may release what it reserved for it (its privacy budget). */
   TASK_KIND_FINISHED = 5,
+  /** TASK_KIND_SECAGG - The next step of a secure-aggregation round (the train task carries its first step). */
+  TASK_KIND_SECAGG = 6,
+  UNRECOGNIZED = -1,
+}
+
+/** The steps of a secure-aggregation round (Bonawitz et al. 2017, Fig. 4). */
+export enum SecAggStepKind {
+  SEC_AGG_STEP_KIND_UNSPECIFIED = 0,
+  /** SEC_AGG_STEP_KIND_ADVERTISE - Send two fresh public keys. */
+  SEC_AGG_STEP_KIND_ADVERTISE = 1,
+  /** SEC_AGG_STEP_KIND_SHARE - Share the masking key and self-mask seed among the roster's holders, encrypted to each. */
+  SEC_AGG_STEP_KIND_SHARE = 2,
+  /** SEC_AGG_STEP_KIND_MASK - Send the masked, quantized update. */
+  SEC_AGG_STEP_KIND_MASK = 3,
+  /** SEC_AGG_STEP_KIND_UNMASK - Send shares of survivors' self-mask seeds and of dropped silos' masking keys. */
+  SEC_AGG_STEP_KIND_UNMASK = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -86,6 +102,104 @@ export interface Task {
    * empty for larger models, which the silo fetches with GetModel. Always checked against global_model.sha256.
    */
   modelWeights: Uint8Array;
+  /** Secure-aggregation jobs: the step of the round the silo is to take (on train tasks, the first one). */
+  secagg: SecAggStep | undefined;
+}
+
+/** What every silo of the round checks before it takes part: the same for all. */
+export interface SecAggRoundConfig {
+  roundId: string;
+  bits: number;
+  /** Words in the masked vector: the parameters and the weight. */
+  length: number;
+  /** "full", "secagg+" or a number of neighbours. */
+  degree: string;
+  threshold: number;
+  participants: string[];
+  /** Quantizer: integer = round(clip(x) * weight * scale), the overflow bound holding for all participants. */
+  scale: number;
+  clipRange: number;
+  maxWeight: number;
+  /** Distributed DP: the Skellam parameter each silo adds, Poisson(mu) - Poisson(mu) per word; 0 without DP. */
+  noiseMu: number;
+  /** Distributed DP: each silo clips its update to this L2 norm first; 0 without DP. */
+  clipNorm: number;
+}
+
+export interface SecAggKeys {
+  siloId: string;
+  encryptionKey: Uint8Array;
+  maskingKey: Uint8Array;
+}
+
+export interface SecAggSealedShares {
+  fromSilo: string;
+  toSilo: string;
+  ciphertext: Uint8Array;
+  maskingKeyCommitment: Uint8Array;
+  selfMaskCommitment: Uint8Array;
+}
+
+export interface SecAggShare {
+  /** Whose secret this is a share of. */
+  ofSilo: string;
+  x: number;
+  y: Uint8Array;
+}
+
+export interface SecAggStep {
+  kind: SecAggStepKind;
+  /** ADVERTISE. */
+  config:
+    | SecAggRoundConfig
+    | undefined;
+  /** SHARE: who advertised, and their keys. */
+  roster: SecAggKeys[];
+  /** MASK: the silos whose shares arrived; UNMASK: the silos whose masked inputs are in the sum. */
+  survivors: string[];
+  /** MASK: the shares addressed to this silo. */
+  shares: SecAggSealedShares[];
+  /** UNMASK: the silos that shared keys but sent no masked input. */
+  dropped: string[];
+}
+
+export interface SecAggHeader {
+  jobId: string;
+  round: number;
+  siloId: string;
+  /** The round's nonce from the train task: a message for another round is refused. */
+  nonce: Uint8Array;
+  step: SecAggStepKind;
+  /** ADVERTISE. */
+  keys:
+    | SecAggKeys
+    | undefined;
+  /** SHARE. */
+  selfMaskCommitment: Uint8Array;
+  shares: SecAggSealedShares[];
+  /**
+   * MASK: dealers whose shares did not open or did not match their commitments; the size of the masked vector
+   * (little-endian uint32 words) that follows in data chunks, and its SHA-256.
+   */
+  complaints: string[];
+  maskedBytes: number;
+  maskedSha256: Uint8Array;
+  /** UNMASK. */
+  selfMaskShares: SecAggShare[];
+  maskingKeyShares: SecAggShare[];
+  /**
+   * MASK: the examples the silo trained on (its weight is inside the masked vector; this is for the audit trail,
+   * and absent under DP).
+   */
+  exampleCount: number;
+}
+
+export interface SecAggChunk {
+  header?: SecAggHeader | undefined;
+  data?: Uint8Array | undefined;
+}
+
+export interface SecAggAck {
 }
 
 export interface DecideRequest {
@@ -217,6 +331,13 @@ export interface FederationServiceClient {
   /** The enclave's attestation token for a nonce the silo chose, so the silo knows the token is fresh. */
 
   getEnclaveAttestation(request: GetEnclaveAttestationRequest): Observable<EnclaveAttestation>;
+
+  /**
+   * A silo's message for one step of a secure-aggregation round (the aggregator relays: silos never dial each
+   * other). First chunk: the header; then, for the masked input, its bytes in chunks of at most 1 MiB.
+   */
+
+  secAggSubmit(request: Observable<SecAggChunk>): Observable<SecAggAck>;
 }
 
 /** The aggregator serves it; silo agents dial out to it (hospitals open no inbound port). */
@@ -243,6 +364,13 @@ export interface FederationServiceController {
   getEnclaveAttestation(
     request: GetEnclaveAttestationRequest,
   ): Promise<EnclaveAttestation> | Observable<EnclaveAttestation> | EnclaveAttestation;
+
+  /**
+   * A silo's message for one step of a secure-aggregation round (the aggregator relays: silos never dial each
+   * other). First chunk: the header; then, for the masked input, its bytes in chunks of at most 1 MiB.
+   */
+
+  secAggSubmit(request: Observable<SecAggChunk>): Promise<SecAggAck> | Observable<SecAggAck> | SecAggAck;
 }
 
 export function FederationServiceControllerMethods() {
@@ -253,7 +381,7 @@ export function FederationServiceControllerMethods() {
       GrpcMethod("FederationService", method)(constructor.prototype[method], method, descriptor);
       Object.defineProperty(constructor.prototype, method, descriptor);
     }
-    const grpcStreamMethods: string[] = ["upload"];
+    const grpcStreamMethods: string[] = ["upload", "secAggSubmit"];
     for (const method of grpcStreamMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcStreamMethod("FederationService", method)(constructor.prototype[method], method, descriptor);
