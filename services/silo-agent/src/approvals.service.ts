@@ -43,7 +43,10 @@ export class ApprovalsService implements OnApplicationShutdown {
   }
 
   private async poll(): Promise<void> {
+    // Under load thousands of offers may wait: look only at those a person has decided on.
+    const decided = new Set(await this.store.decidedJobIds());
     for (const [jobId, onDecision] of [...this.waiting]) {
+      if (!decided.has(jobId)) continue;
       const approval = await this.store.takeDecision(jobId).catch(() => undefined);
       if (!approval) continue;
       this.waiting.delete(jobId);

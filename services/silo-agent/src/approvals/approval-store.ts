@@ -62,6 +62,18 @@ export class ApprovalStore {
     );
   }
 
+  /**
+   * The jobs a person has decided on whose decision the agent has not taken yet: one directory read however many
+   * offers wait, so polling stays cheap with thousands pending.
+   */
+  async decidedJobIds(): Promise<string[]> {
+    const names = await readdir(this.decidedDir).catch(() => [] as string[]);
+    return names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => n.slice(0, -'.json'.length))
+      .filter((id) => JOB_ID.test(id));
+  }
+
   /** The decision on a pending job, if a person has made it; the job then leaves the pending list. */
   async takeDecision(jobId: string): Promise<JobApproval | undefined> {
     const path = join(this.decidedDir, `${requireJobId(jobId)}.json`);
