@@ -297,6 +297,19 @@ describeWithServer('faults', () => {
       leaseMs: LEASE_MS,
       logName: 'aggregator-b',
     });
+    // The silos reconnect spread over both replicas: those on B reach the job's owner A through the database.
+    door.spread = true;
+    door.dropConnections();
+    await waitFor(
+      'silos on both replicas',
+      async () => {
+        const rows = await query<{ replica: string; n: number }>(
+          `SELECT replica, count(*)::int AS n FROM silo_presence GROUP BY replica`,
+        );
+        return rows.length === 2 && rows.reduce((n, r) => n + r.n, 0) === HOSPITALS.length ? true : undefined;
+      },
+      60_000,
+    );
     const id = await submit(spec);
     await waitForRound(id, 2);
     const [lease] = await query<{ owner: string }>('SELECT owner FROM job_leases WHERE job_id = $1', [id]);

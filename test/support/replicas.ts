@@ -94,9 +94,15 @@ export async function startSiloAt(
   return s;
 }
 
-/** A TCP front door: each connection goes to the first backend that accepts it, bytes relayed both ways. */
+/**
+ * A TCP front door: each connection goes to the first backend that accepts it, bytes relayed both ways. With
+ * `spread`, the first one tried rotates, so connections are spread over the live backends as a Service does.
+ */
 export class FrontDoor {
   private readonly sockets = new Set<Socket>();
+  private readonly clients = new Set<Socket>();
+  private next = 0;
+  spread = false;
 
   private constructor(
     private readonly server: Server,
@@ -115,15 +121,20 @@ export class FrontDoor {
 
   private accept(client: Socket): void {
     this.sockets.add(client);
-    client.on('close', () => this.sockets.delete(client));
+    this.clients.add(client);
+    client.on('close', () => {
+      this.sockets.delete(client);
+      this.clients.delete(client);
+    });
     client.on('error', () => client.destroy());
     client.pause();
+    const start = this.spread ? this.next++ : 0;
     const tryBackend = (i: number): void => {
       if (i >= this.backends.length) {
         client.destroy();
         return;
       }
-      const [host, port] = this.backends[i].split(':');
+      const [host, port] = this.backends[(start + i) % this.backends.length].split(':');
       const upstream = connect(Number(port), host);
       upstream.once('error', () => {
         upstream.destroy();
@@ -144,6 +155,11 @@ export class FrontDoor {
       });
     };
     tryBackend(0);
+  }
+
+  /** Drops every open connection, as a load balancer's restart would: clients reconnect through the door. */
+  dropConnections(): void {
+    for (const c of this.clients) c.destroy();
   }
 
   async close(): Promise<void> {
