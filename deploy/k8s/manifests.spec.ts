@@ -1,6 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
@@ -11,7 +14,15 @@ import { siloConfigSchema } from '../../services/silo-agent/src/config.js';
 import { federationPaths } from '../../services/cli/src/federation-init.js';
 import { checkCohortArgs } from '../testing/cohort-args.js';
 import { renderManifestFiles, repositoryRoot } from './generate.js';
-import { OPERATOR_OBJECTS, hospitalSiloConfig, AGGREGATOR_PORT, RUN_AS } from './manifests.js';
+import {
+  AGGREGATOR_HEALTH_PORT,
+  AGGREGATOR_PORT,
+  DOOR_IMAGE,
+  OPERATOR_OBJECTS,
+  RUN_AS,
+  frontDoorConfig,
+  hospitalSiloConfig,
+} from './manifests.js';
 import { CENTRAL, HOSPITAL } from './settings.js';
 
 const root = repositoryRoot();
@@ -29,6 +40,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
@@ -54,7 +66,7 @@ const find = (docs: Doc[], kind: string, name: string): Doc => {
   return doc;
 };
 const podOf = (d: Doc): IPodSpec => d.spec.template.spec as IPodSpec;
-const deployments = [...central, ...hospital].filter((d) => d.kind === 'Deployment');
+const deployments = [...central, ...hospital].filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet');
 
 describe('deploy/k8s', () => {
   it('is what deploy/k8s/generate.ts writes today (run `npm run deploy:k8s` after editing the generator)', () => {
@@ -71,7 +83,7 @@ describe('deploy/k8s', () => {
   });
 
   it('the schema check refuses a malformed object (a port given as a list, a missing selector)', () => {
-    const broken = structuredClone(find(central, 'Deployment', 'cohort-aggregator'));
+    const broken = structuredClone(find(central, 'StatefulSet', 'cohort-aggregator'));
     broken.spec.template.spec.containers[0].ports = [{ containerPort: ['50051'] }];
     expect(() => validate(broken)).toThrow(/containerPort/);
     const noSelector = structuredClone(find(central, 'Deployment', 'cohort-gateway'));
@@ -107,8 +119,9 @@ describe('deploy/k8s', () => {
   it('passes each service only commands and flags the cohort CLI takes', () => {
     for (const d of deployments) {
       for (const c of podOf(d).containers) {
-        expect(c.command).toBeUndefined(); // the image's ENTRYPOINT is `node bin/cohort.js`
-        expect(checkCohortArgs(c.args ?? []).problems).toEqual([]);
+        expect(c.command).toBeUndefined(); // the image's ENTRYPOINT: `node bin/cohort.js`, or HAProxy's
+        if (c.image === DOOR_IMAGE) expect(c.args).toBeUndefined();
+        else expect(checkCohortArgs(c.args ?? []).problems).toEqual([]);
       }
     }
     expect(checkCohortArgs(['aggregator', 'start', '--no-such-flag']).problems).toEqual([
@@ -156,7 +169,7 @@ describe('deploy/k8s', () => {
   });
 
   describe('central side', () => {
-    const aggregator = find(central, 'Deployment', 'cohort-aggregator');
+    const aggregator = find(central, 'StatefulSet', 'cohort-aggregator');
     const container = (d: Doc, name: string): IContainer => {
       const c = podOf(d).containers.find((x) => x.name === name);
       if (!c) throw new Error(`no container ${name}`);
@@ -200,12 +213,15 @@ describe('deploy/k8s', () => {
       expect(files).toContain(join(paths.authorityDir, 'jwks.json'));
     });
 
-    it('exposes the gateway inside the cluster and the aggregator to hospitals, nothing else', () => {
-      const services = central.filter((d) => d.kind === 'Service').map((d) => [d.metadata.name, d.spec.type]);
+    it('exposes the gateway inside the cluster and the aggregators, through their front door, to hospitals', () => {
+      const services = central
+        .filter((d) => d.kind === 'Service')
+        .map((d) => [d.metadata.name, d.spec.type ?? d.spec.clusterIP, d.spec.selector['app.kubernetes.io/component']]);
       expect(services).toEqual([
-        ['cohort-aggregator', 'ClusterIP'],
-        ['cohort-aggregator-public', 'LoadBalancer'],
-        ['cohort-gateway', 'ClusterIP'],
+        ['cohort-aggregator-pods', 'None', 'aggregator'],
+        ['cohort-aggregator', 'ClusterIP', 'aggregator-door'],
+        ['cohort-aggregator-public', 'LoadBalancer', 'aggregator-door'],
+        ['cohort-gateway', 'ClusterIP', 'gateway'],
       ]);
       const gateway = container(find(central, 'Deployment', 'cohort-gateway'), 'gateway');
       const args = checkCohortArgs(gateway.args ?? []).parsed!;
@@ -221,20 +237,70 @@ describe('deploy/k8s', () => {
       expect(byName.get('default-deny')).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
       const component = (name: string): string | undefined =>
         byName.get(name)?.podSelector?.matchLabels?.['app.kubernetes.io/component'];
-      expect(component('aggregator-ingress-from-gateway')).toBe('aggregator');
-      expect(byName.get('aggregator-ingress-from-gateway')?.ingress).toEqual([
-        {
-          from: [{ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'gateway' }) } }],
-          ports: [{ protocol: 'TCP', port: AGGREGATOR_PORT }],
-        },
+      const from = (name: string): unknown => byName.get(name)?.ingress;
+      const pods = (c: string): unknown => ({
+        podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': c }) },
+      });
+      const grpc = { protocol: 'TCP', port: AGGREGATOR_PORT };
+      const health = { protocol: 'TCP', port: AGGREGATOR_HEALTH_PORT };
+      expect(component('aggregator-door-ingress-from-gateway')).toBe('aggregator-door');
+      expect(from('aggregator-door-ingress-from-gateway')).toEqual([{ from: [pods('gateway')], ports: [grpc] }]);
+      expect(component('aggregator-door-ingress-from-silos')).toBe('aggregator-door');
+      expect(from('aggregator-door-ingress-from-silos')).toEqual([
+        { from: CENTRAL.hospitalCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [grpc] },
       ]);
-      expect(byName.get('aggregator-ingress-from-silos')?.ingress?.[0].from).toEqual(
-        CENTRAL.hospitalCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-      );
+      expect(component('aggregator-ingress-from-door')).toBe('aggregator');
+      expect(from('aggregator-ingress-from-door')).toEqual([
+        { from: [pods('aggregator-door')], ports: [grpc, health] },
+      ]);
+      expect(byName.get('aggregator-door-egress')?.egress).toEqual([{ to: [pods('aggregator')], ports: [grpc, health] }]);
       expect(byName.get('aggregator-egress-to-postgres')?.egress).toEqual([
         { to: [{ ipBlock: { cidr: CENTRAL.postgresCidr } }], ports: [{ protocol: 'TCP', port: CENTRAL.postgresPort }] },
       ]);
       expect(component('gateway-egress')).toBe('gateway');
+      expect(byName.get('gateway-egress')?.egress?.[0]).toEqual({ to: [pods('aggregator-door')], ports: [grpc] });
+    });
+  });
+
+  describe("the aggregators' front door", () => {
+    const config = String(find(central, 'ConfigMap', 'cohort-aggregator-door').data['haproxy.cfg']);
+
+    it('is a configuration HAProxy accepts (haproxy -c, the Debian build of the image\'s release)', () => {
+      expect(config).toBe(frontDoorConfig(CENTRAL));
+      const dir = mkdtempSync(join(tmpdir(), 'cohort-door-'));
+      writeFileSync(join(dir, 'haproxy.cfg'), config);
+      const r = spawnSync('haproxy', ['-c', '-f', join(dir, 'haproxy.cfg')], { encoding: 'utf8' });
+      expect(r.error).toBeUndefined(); // .ci/run installs haproxy
+      expect([r.status, r.stdout + r.stderr]).toEqual([0, 'Configuration file is valid\n']);
+      const version = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout;
+      expect(version).toContain(`version ${DOOR_IMAGE.split(':')[1].replace('-alpine', '')}.`);
+      const broken = spawnSync('haproxy', ['-c', '-f', '/dev/stdin'], {
+        input: config.replace('option httpchk', 'option httpcheck'),
+        encoding: 'utf8',
+      });
+      expect(broken.status).not.toBe(0);
+    });
+
+    it('prefers the replicas in order, checks their readiness, and moves every connection on a change', () => {
+      const set = find(central, 'StatefulSet', 'cohort-aggregator');
+      const servers = config.split('\n').filter((l) => l.trimStart().startsWith('server '));
+      expect(servers).toHaveLength(set.spec.replicas);
+      servers.forEach((line, i) => {
+        const [, , address, ...flags] = line.trim().split(/\s+/);
+        expect(address).toBe(
+          `${set.metadata.name}-${i}.${set.spec.serviceName}.${CENTRAL.namespace}.svc.cluster.local:${AGGREGATOR_PORT}`,
+        );
+        expect(flags).toEqual(i === 0 ? ['on-marked-up', 'shutdown-backup-sessions'] : ['backup']);
+      });
+      expect(config).toContain('option httpchk GET /health/ready');
+      expect(config).toMatch(new RegExp(`default-server check port ${AGGREGATOR_HEALTH_PORT} .*on-marked-down shutdown-sessions`));
+      const door = find(central, 'Deployment', 'cohort-aggregator-door');
+      expect(podOf(door).containers[0].volumeMounts).toEqual([
+        { name: 'config', mountPath: '/usr/local/etc/haproxy', readOnly: true },
+      ]);
+      expect(door.spec.template.metadata.annotations['cohort/config-sha256']).toBe(
+        createHash('sha256').update(config).digest('hex'),
+      );
     });
   });
 

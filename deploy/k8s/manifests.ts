@@ -1,8 +1,9 @@
 // Kubernetes manifests for Cohort, built from typed models (kubernetes-models) so that a wrong field is a type
 // error here and a schema error in deploy/k8s/manifests.spec.ts, never a surprise at `kubectl apply`.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import {
   NetworkPolicy,
   type INetworkPolicyPeer,
@@ -26,6 +27,7 @@ import type { CentralSettings, HospitalSettings } from './settings.js';
 export type Manifest =
   | ConfigMap
   | Deployment
+  | StatefulSet
   | Namespace
   | NetworkPolicy
   | PersistentVolumeClaim
@@ -37,6 +39,11 @@ export const AGGREGATOR_PORT = 50051;
 export const GATEWAY_PORT = 8080;
 /** The aggregator's HTTP listener for /health/live, /health/ready and /metrics (`--health-port`). */
 export const AGGREGATOR_HEALTH_PORT = 9464;
+/** The front door's own readiness endpoint (HAProxy monitor-uri): ready while some aggregator is. */
+export const DOOR_MONITOR_PORT = 8405;
+/** HAProxy's Debian and Docker releases of the same LTS line: the one deploy/k8s/manifests.spec.ts checks with. */
+export const DOOR_IMAGE = 'haproxy:2.6-alpine';
+const PODS_SERVICE = 'cohort-aggregator-pods';
 /** The silo agent's health listener, on the pod's loopback only: probes run inside the container. */
 export const SILO_HEALTH_PORT = 9465;
 /** The image's user (deploy/Dockerfile): numeric, so runAsNonRoot can be checked. */
@@ -243,13 +250,16 @@ function aggregator(s: CentralSettings): Manifest[] {
       { name: 'state', mountPath: STATE_DIR },
     ],
   };
-  const deployment = new Deployment({
+  const statefulSet = new StatefulSet({
     metadata: { name: 'cohort-aggregator', namespace: ns, labels: labels('aggregator') },
     spec: {
-      // Replicas share the external PostgreSQL; each job is leased to one of them.
+      // Replicas share the external PostgreSQL; each job is leased to one of them. A StatefulSet for stable
+      // names (cohort-aggregator-0, -1, …) that the front door lists in its order of preference.
       replicas: s.aggregatorReplicas,
+      serviceName: PODS_SERVICE,
+      podManagementPolicy: 'Parallel',
       selector: selector('aggregator'),
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } },
+      updateStrategy: { type: 'RollingUpdate' },
       template: {
         metadata: { labels: labels('aggregator') },
         spec: {
@@ -298,29 +308,137 @@ function aggregator(s: CentralSettings): Manifest[] {
       },
     },
   });
-  const internal = new Service({
-    metadata: { name: 'cohort-aggregator', namespace: ns, labels: labels('aggregator') },
+  const pods = new Service({
+    metadata: { name: PODS_SERVICE, namespace: ns, labels: labels('aggregator') },
     spec: {
-      type: 'ClusterIP',
+      // Headless: one DNS name per replica, published before it is ready so the front door sees it come up.
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
       selector: labels('aggregator'),
-      ports: [{ name: 'grpc', port: AGGREGATOR_PORT, targetPort: 'grpc', protocol: 'TCP' }],
-    },
-  });
-  const publicService = new Service({
-    metadata: { name: 'cohort-aggregator-public', namespace: ns, labels: labels('aggregator') },
-    spec: {
-      // Hospitals dial out to this address; Local keeps their source addresses for the NetworkPolicy below.
-      type: 'LoadBalancer',
-      externalTrafficPolicy: 'Local',
-      selector: labels('aggregator'),
-      ports: [{ name: 'grpc', port: AGGREGATOR_PORT, targetPort: 'grpc', protocol: 'TCP' }],
+      ports: [
+        { name: 'grpc', port: AGGREGATOR_PORT, targetPort: 'grpc', protocol: 'TCP' },
+        { name: 'health', port: AGGREGATOR_HEALTH_PORT, targetPort: 'health', protocol: 'TCP' },
+      ],
     },
   });
   const budget = new PodDisruptionBudget({
     metadata: { name: 'cohort-aggregator', namespace: ns, labels: labels('aggregator') },
     spec: { maxUnavailable: 1, selector: selector('aggregator') },
   });
-  return [serviceAccount(ns, 'aggregator'), deployment, internal, publicService, budget];
+  return [serviceAccount(ns, 'aggregator'), statefulSet, pods, budget, ...frontDoor(s)];
+}
+
+/**
+ * The aggregators' front door, HAProxy's configuration. The replicas serve silos active/standby (the main README,
+ * "Several aggregator replicas"): a job's owner reaches only the silos connected to it, so every silo and the
+ * gateway go to one ready replica, the first in order; when it fails its connections are cut and go to the next,
+ * whose leases take the jobs over; when it is back, the backups' connections are cut so all return to it.
+ */
+export function frontDoorConfig(s: CentralSettings): string {
+  const server = (i: number): string =>
+    `  server aggregator-${i} cohort-aggregator-${i}.${PODS_SERVICE}.${s.namespace}.svc.cluster.local:${AGGREGATOR_PORT}` +
+    (i === 0 ? ' on-marked-up shutdown-backup-sessions' : ' backup');
+  return [
+    '# Generated by deploy/k8s/generate.ts: the front door of the aggregator replicas (TCP; TLS passes through).',
+    'global',
+    '  log stdout format raw local0 info',
+    '',
+    'defaults',
+    '  mode tcp',
+    '  log global',
+    '  option tcplog',
+    '  timeout connect 5s',
+    // A silo's task stream stays open between rounds; gRPC keepalives and the agent's reconnect cover the rest.
+    '  timeout client 24h',
+    '  timeout server 24h',
+    '  timeout check 3s',
+    '',
+    'resolvers cluster',
+    '  parse-resolv-conf',
+    '  hold valid 5s',
+    '  hold nx 5s',
+    '',
+    'frontend grpc',
+    `  bind :${AGGREGATOR_PORT}`,
+    '  default_backend aggregators',
+    '',
+    'frontend monitor',
+    '  mode http',
+    `  bind :${DOOR_MONITOR_PORT}`,
+    '  timeout client 5s',
+    '  monitor-uri /ready',
+    '  monitor fail if { nbsrv(aggregators) lt 1 }',
+    '',
+    'backend aggregators',
+    // Ready replicas only: database answering, no migration pending, enclave running.
+    '  option httpchk GET /health/ready',
+    `  default-server check port ${AGGREGATOR_HEALTH_PORT} inter 2s fall 2 rise 2 resolvers cluster init-addr none on-marked-down shutdown-sessions`,
+    ...Array.from({ length: s.aggregatorReplicas }, (_, i) => server(i)),
+    '',
+  ].join('\n');
+}
+
+function frontDoor(s: CentralSettings): Manifest[] {
+  const ns = s.namespace;
+  const config = new ConfigMap({
+    metadata: { name: 'cohort-aggregator-door', namespace: ns, labels: labels('aggregator-door') },
+    data: { 'haproxy.cfg': frontDoorConfig(s) },
+  });
+  const container: IContainer = {
+    name: 'haproxy',
+    image: DOOR_IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    ports: [
+      { name: 'grpc', containerPort: AGGREGATOR_PORT, protocol: 'TCP' },
+      { name: 'monitor', containerPort: DOOR_MONITOR_PORT, protocol: 'TCP' },
+    ],
+    // Ready while some aggregator is; alive while it accepts connections.
+    readinessProbe: httpProbe('/ready', 'monitor', 5, 2),
+    livenessProbe: { tcpSocket: { port: 'grpc' }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 3 },
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    securityContext: containerSecurity,
+    volumeMounts: [{ name: 'config', mountPath: '/usr/local/etc/haproxy', readOnly: true }],
+  };
+  const deployment = new Deployment({
+    metadata: { name: 'cohort-aggregator-door', namespace: ns, labels: labels('aggregator-door') },
+    spec: {
+      replicas: 2,
+      selector: selector('aggregator-door'),
+      template: {
+        metadata: {
+          labels: labels('aggregator-door'),
+          // A new configuration (another replica count) rolls the door.
+          annotations: { 'cohort/config-sha256': createHash('sha256').update(frontDoorConfig(s)).digest('hex') },
+        },
+        spec: {
+          serviceAccountName: 'cohort-aggregator-door',
+          automountServiceAccountToken: false,
+          securityContext: podSecurity,
+          containers: [container],
+          volumes: [{ name: 'config', configMap: { name: 'cohort-aggregator-door' } }],
+        },
+      },
+    },
+  });
+  const internal = new Service({
+    metadata: { name: 'cohort-aggregator', namespace: ns, labels: labels('aggregator-door') },
+    spec: {
+      type: 'ClusterIP',
+      selector: labels('aggregator-door'),
+      ports: [{ name: 'grpc', port: AGGREGATOR_PORT, targetPort: 'grpc', protocol: 'TCP' }],
+    },
+  });
+  const publicService = new Service({
+    metadata: { name: 'cohort-aggregator-public', namespace: ns, labels: labels('aggregator-door') },
+    spec: {
+      // Hospitals dial out to this address; Local keeps their source addresses for the NetworkPolicy below.
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      selector: labels('aggregator-door'),
+      ports: [{ name: 'grpc', port: AGGREGATOR_PORT, targetPort: 'grpc', protocol: 'TCP' }],
+    },
+  });
+  return [serviceAccount(ns, 'aggregator-door'), config, deployment, internal, publicService];
 }
 
 function gateway(s: CentralSettings): Manifest[] {
@@ -397,6 +515,7 @@ function gateway(s: CentralSettings): Manifest[] {
 function centralPolicies(s: CentralSettings): NetworkPolicy[] {
   const ns = s.namespace;
   const grpc: INetworkPolicyPort[] = [{ protocol: 'TCP', port: AGGREGATOR_PORT }];
+  const health: INetworkPolicyPort[] = [{ protocol: 'TCP', port: AGGREGATOR_HEALTH_PORT }];
   return [
     defaultDeny(ns),
     allowDns(ns),
@@ -412,18 +531,26 @@ function centralPolicies(s: CentralSettings): NetworkPolicy[] {
     policy(ns, 'gateway-egress', 'gateway', {
       policyTypes: ['Egress'],
       egress: [
-        { to: [{ podSelector: selector('aggregator') }], ports: grpc },
+        { to: [{ podSelector: selector('aggregator-door') }], ports: grpc },
         // The sign-in provider's key set (JWKS), fetched over HTTPS.
         { to: [{ ipBlock: { cidr: s.oidcCidr } }], ports: [{ protocol: 'TCP', port: 443 }] },
       ],
     }),
-    policy(ns, 'aggregator-ingress-from-gateway', 'aggregator', {
+    policy(ns, 'aggregator-door-ingress-from-gateway', 'aggregator-door', {
       policyTypes: ['Ingress'],
       ingress: [{ from: [{ podSelector: selector('gateway') }], ports: grpc }],
     }),
-    policy(ns, 'aggregator-ingress-from-silos', 'aggregator', {
+    policy(ns, 'aggregator-door-ingress-from-silos', 'aggregator-door', {
       policyTypes: ['Ingress'],
       ingress: [{ from: s.hospitalCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: grpc }],
+    }),
+    policy(ns, 'aggregator-door-egress', 'aggregator-door', {
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ podSelector: selector('aggregator') }], ports: [...grpc, ...health] }],
+    }),
+    policy(ns, 'aggregator-ingress-from-door', 'aggregator', {
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: selector('aggregator-door') }], ports: [...grpc, ...health] }],
     }),
     policy(ns, 'aggregator-ingress-from-monitoring', 'aggregator', {
       policyTypes: ['Ingress'],
