@@ -2,7 +2,7 @@
 // DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, entirely on node's synchronous primitives: WebCrypto
 // (what @hpke/core runs on) sends every step to libuv's thread pool, and under load those hops cost more than
 // the cryptography. The exporter secret is not derived: Cohort never exports from a sealing context.
-import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipher, type Decipher, type KeyObject } from 'node:crypto';
 
 import { decap, encap, KEM_ID, type X25519KeyPair } from './dhkem-x25519.js';
 import { SealingError } from './errors.js';
@@ -22,6 +22,9 @@ const MODE_BASE = Uint8Array.of(0x00);
 const NO_BYTES = new Uint8Array(0);
 // Base mode has no PSK: psk_id_hash is the same for every context, so it is computed once.
 const PSK_ID_HASH = labeledExtract(SUITE_ID, NO_BYTES, 'psk_id_hash', NO_BYTES);
+// GCM is a stream mode: ciphertext and plaintext have the same length, so the output is allocated once and
+// filled slice by slice, with no multi-megabyte intermediate buffer to fault in and copy again.
+const SLICE_BYTES = 64 * 1024;
 
 /**
  * Seal(pkR, info, aad, pt) → enc ‖ ct ‖ tag. `ephemeral` fixes the sender's key for RFC 9180 Appendix A only:
@@ -41,9 +44,11 @@ export function sealBase(
     // Sequence number 0: the nonce is base_nonce itself (base_nonce XOR I2OSP(0, Nn)).
     const cipher = createCipheriv('aes-128-gcm', key, baseNonce, { authTagLength: AEAD_TAG_LENGTH });
     cipher.setAAD(aad);
-    const body = cipher.update(plaintext);
-    const last = cipher.final();
-    return Buffer.concat([enc, body, last, cipher.getAuthTag()]);
+    const sealed = Buffer.allocUnsafe(enc.byteLength + plaintext.byteLength + AEAD_TAG_LENGTH);
+    enc.copy(sealed, 0);
+    const end = streamInto(cipher, plaintext, sealed, enc.byteLength);
+    cipher.getAuthTag().copy(sealed, end);
+    return sealed;
   } finally {
     key.fill(0);
     baseNonce.fill(0);
@@ -69,9 +74,11 @@ export function openBase(
     const decipher = createDecipheriv('aes-128-gcm', key, baseNonce, { authTagLength: AEAD_TAG_LENGTH });
     decipher.setAAD(aad);
     decipher.setAuthTag(ciphertext.subarray(bodyLength));
-    plaintext = decipher.update(ciphertext.subarray(0, bodyLength));
-    const last = decipher.final();
-    return last.byteLength === 0 ? plaintext : Buffer.concat([plaintext, last]);
+    // Memory of its own (not a slice of node's shared pool): the caller wipes it, and typed-array views of it
+    // start at offset 0.
+    plaintext = Buffer.allocUnsafeSlow(bodyLength);
+    streamInto(decipher, ciphertext.subarray(0, bodyLength), plaintext, 0);
+    return plaintext;
   } catch (cause) {
     // GCM decrypts before the tag is checked: unauthenticated plaintext is wiped, never handed out.
     plaintext?.fill(0);
@@ -80,6 +87,18 @@ export function openBase(
     key.fill(0);
     baseNonce.fill(0);
   }
+}
+
+/** Runs all of `input` and the final block through a GCM cipher into `out` from `offset`; returns the end. */
+function streamInto(cipher: Cipher | Decipher, input: Uint8Array, out: Buffer, offset: number): number {
+  let at = offset;
+  for (let i = 0; i < input.byteLength; i += SLICE_BYTES) {
+    at += cipher.update(input.subarray(i, i + SLICE_BYTES)).copy(out, at);
+  }
+  // For a decipher, final() is where the tag is checked (and throws).
+  at += cipher.final().copy(out, at);
+  if (at !== offset + input.byteLength) throw new Error('AES-GCM changed the length of its input');
+  return at;
 }
 
 /**

@@ -94,7 +94,11 @@ describe('seal and open', () => {
     const sealed = await seal(keyPair.publicKeyRaw, plaintext, aad);
     expect(sealed).toHaveLength(32 + plaintext.length + 16);
     expect(sealedLength(plaintext.length)).toBe(sealed.length);
-    expect((await open(keyPair, sealed, aad)).equals(plaintext)).toBe(true);
+    const opened = await open(keyPair, sealed, aad);
+    expect(opened.equals(plaintext)).toBe(true);
+    // Its own memory, not a slice of node's shared pool: wiping it wipes nothing else, and views align.
+    expect(opened.byteOffset).toBe(0);
+    expect(opened.buffer.byteLength).toBe(plaintext.length);
   });
 
   it('round-trips an empty payload', async () => {
