@@ -3,6 +3,7 @@ import { registerAuditCommand } from './commands/audit.command.js';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDemoCommand } from './commands/demo.command.js';
 import { registerDevCommands } from './commands/dev.command.js';
+import { registerFhirCommands } from './commands/fhir.command.js';
 import { registerInitCommand } from './commands/init.command.js';
 import { registerJobCommands } from './commands/job.command.js';
 import { registerLoginCommands } from './commands/login.command.js';
@@ -31,6 +32,7 @@ registerAuditCommand(program);
 registerDevCommands(program);
 registerLoginCommands(program);
 registerJobCommands(program);
+registerFhirCommands(program);
 
 const json = process.argv.includes('--json');
 try {

@@ -1,0 +1,3 @@
+export * from './heart-disease.js';
+export * from './synthetic-hospitals.js';
+export { NdjsonWriter } from './ndjson-writer.js';
