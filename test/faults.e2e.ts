@@ -310,6 +310,8 @@ describeWithServer('faults', () => {
       },
       60_000,
     );
+    // …and replica A, which takes the submission, sees the ones on B.
+    await waitForSilos(HOSPITALS.length);
     const id = await submit(spec);
     await waitForRound(id, 2);
     const [lease] = await query<{ owner: string }>('SELECT owner FROM job_leases WHERE job_id = $1', [id]);
