@@ -14,7 +14,9 @@ export const MIGRATIONS_DIR = join(serviceRoot, 'migrations');
 
 export async function openAggregatorDatabase(config: AggregatorConfig): Promise<Database> {
   const db = await openDatabase(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+    config.databaseUrl
+      ? { url: config.databaseUrl, maxConnections: config.databasePoolSize }
+      : { dataDir: config.dataDir },
   );
   await migrate(db, MIGRATIONS_DIR);
   return db;

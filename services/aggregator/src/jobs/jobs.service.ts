@@ -94,7 +94,8 @@ export class JobsService {
         : 'none',
     });
     await this.leases.take(row.id);
-    return this.view(row);
+    // Just inserted: no decision, round or silo row can exist yet, so the answer needs no further query.
+    return toJobMessage(row, [], [], []);
   }
 
   async get(request: GetJobRequest): Promise<Job> {

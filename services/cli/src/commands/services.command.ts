@@ -42,6 +42,11 @@ export function registerServiceCommands(program: Command): void {
       parsePort,
     )
     .option('--health-host <host>', 'address of the health/metrics listener (default: --host)')
+    .option(
+      '--database-pool-size <n>',
+      'connections to PostgreSQL (ignored for the embedded PGlite)',
+      parsePositiveInt('--database-pool-size'),
+    )
     .action(
       async (o: {
         host: string;
@@ -50,6 +55,7 @@ export function registerServiceCommands(program: Command): void {
         leaseMs: number;
         healthPort?: number;
         healthHost?: string;
+        databasePoolSize?: number;
         dataDir?: string;
         databaseUrl?: string;
         federation: string;
@@ -76,6 +82,7 @@ export function registerServiceCommands(program: Command): void {
           leaseMs: o.leaseMs,
           healthPort: o.healthPort,
           healthHost: o.healthHost,
+          databasePoolSize: o.databasePoolSize,
         });
         await runUntilSignalled(
           {
