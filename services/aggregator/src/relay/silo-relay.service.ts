@@ -29,6 +29,8 @@ const POLL_MS = 100;
 const PRESENCE_EVERY = 5;
 const PRESENCE_FRESH_MS = 3_000;
 const STALE_TASK_MS = 10 * 60_000;
+/** How often a waiting relayed call checks that its target still holds the job's lease. */
+const OWNER_CHECK_MS = 500;
 const CALL_TIMEOUT_MS: Record<RelayedMethod, number> = {
   Upload: 120_000,
   Decide: 30_000,
@@ -99,9 +101,14 @@ export class SiloRelay implements OnApplicationBootstrap, OnApplicationShutdown 
     return elsewhere;
   }
 
-  /** Places a silo's call with the job's owner and waits for its answer (its error rethrown as the owner's). */
+  /**
+   * Places a silo's call with the job's owner and waits for its answer (its error rethrown as the owner's). Gives
+   * up as soon as the owner's lease on the job lapses: a dead owner's answer will not come, and the silo must be
+   * free for the round its job's next owner sends.
+   */
   async call<T>(
     owner: string,
+    jobId: string,
     method: RelayedMethod,
     siloId: string,
     request: Buffer,
@@ -109,6 +116,7 @@ export class SiloRelay implements OnApplicationBootstrap, OnApplicationShutdown 
   ): Promise<T> {
     const id = await this.relay.placeCall(owner, method, siloId, request, payload);
     const deadline = Date.now() + CALL_TIMEOUT_MS[method];
+    let nextLeaseCheck = Date.now() + OWNER_CHECK_MS;
     try {
       for (;;) {
         const answer = await this.relay.answerOf(id);
@@ -124,6 +132,16 @@ export class SiloRelay implements OnApplicationBootstrap, OnApplicationShutdown 
             `replica ${owner}, which drives this job, did not answer within ${CALL_TIMEOUT_MS[method] / 1000} s; ` +
               'if it died, another replica resumes the job once its lease expires',
           );
+        }
+        if (Date.now() > nextLeaseCheck) {
+          nextLeaseCheck = Date.now() + OWNER_CHECK_MS;
+          if ((await this.relay.leaseOwner(jobId)) !== owner) {
+            throw new AggregatorException(
+              AggregatorErrorCode.JOB_OWNER_UNREACHABLE,
+              `replica ${owner} no longer drives job ${jobId} (its lease lapsed); the job's next owner restarts ` +
+                'the open round',
+            );
+          }
         }
         await new Promise((r) => setTimeout(r, POLL_MS / 2));
       }

@@ -33,14 +33,20 @@ export class SiloRouting {
     const owner = await this.relay.ownerElsewhere(request.jobId);
     if (!owner) return this.federation.decide(request, call);
     await this.guard.require(request.siloId, call, 'decide');
-    await this.relay.call(owner, 'Decide', request.siloId, encodeRequest('Decide', request));
+    await this.relay.call(owner, request.jobId, 'Decide', request.siloId, encodeRequest('Decide', request));
   }
 
   async reportMetrics(report: MetricsReport, call: CallLike): Promise<void> {
     const owner = await this.relay.ownerElsewhere(report.jobId);
     if (!owner) return this.federation.reportMetrics(report, call);
     await this.guard.require(report.siloId, call, 'metrics');
-    await this.relay.call(owner, 'ReportMetrics', report.siloId, encodeRequest('ReportMetrics', report));
+    await this.relay.call(
+      owner,
+      report.jobId,
+      'ReportMetrics',
+      report.siloId,
+      encodeRequest('ReportMetrics', report),
+    );
   }
 
   async enclaveAttestation(
@@ -53,6 +59,7 @@ export class SiloRouting {
     // The token comes from the owner's enclave: the one the silo's update will be sealed to.
     return this.relay.call<EnclaveAttestation>(
       owner,
+      request.jobId,
       'GetEnclaveAttestation',
       request.siloId,
       encodeRequest('GetEnclaveAttestation', request),
@@ -81,6 +88,7 @@ export class SiloRouting {
     }
     return this.relay.call<Receipt>(
       owner,
+      header.jobId,
       'Upload',
       header.siloId,
       encodeRequest('Upload', { header }),
