@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { HEART_DISEASE_FEATURES, heartDiseaseDatasetConfig, loadCsvDataset } from '@cohort/data';
 import { loadFhirDataset } from '../fhir-dataset.js';
 import { mapBulkExport } from '../map-export.js';
@@ -85,4 +86,29 @@ describe('the UCI heart-disease records as FHIR', () => {
     expect(byThreshold.labels).toEqual(byCondition.labels);
     expect(byCondition.labels).toEqual(records.map((r) => (r.num > 0 ? 1 : 0)));
   });
+});
+
+describe('the shipped examples/heart-disease-fhir exports', () => {
+  it.each(HEART_DISEASE_SITES.map((s) => [s.hospital, s]))(
+    '%s: are what the converter writes (seed 1)',
+    async (_, site) => {
+      const text = await readFile(
+        join(ROOT, 'data/heart-disease', `processed.${site.hospital}.data`),
+        'utf8',
+      );
+      const expected = heartDiseaseToFhir(
+        parseHeartDiseaseRecords(text).records,
+        site,
+        1,
+      ) as unknown as Record<string, unknown[]>;
+      for (const [type, resources] of Object.entries(expected)) {
+        const shipped = gunzipSync(
+          await readFile(
+            join(ROOT, 'examples/heart-disease-fhir/exports', site.hospital, `${type}.ndjson.gz`),
+          ),
+        );
+        expect(shipped.toString('utf8')).toBe(resources.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      }
+    },
+  );
 });

@@ -16,6 +16,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--privacy-sweep', 'also train with differential privacy at ε = 0.5, 1, 3, 8 and compare')
     .option('--json', 'print one JSON object as the last line of standard output')
     .option('--serve', 'after the job, keep the federation and its web dashboard running until Ctrl-C')
+    .option(
+      '--source <kind>',
+      "the hospitals' records: csv files or fhir bulk exports (examples/heart-disease-fhir)",
+      'csv',
+    )
     .action(
       async (o: {
         rounds: number;
@@ -24,7 +29,10 @@ export function registerDemoCommand(program: Command): void {
         epsilon?: number;
         privacySweep?: boolean;
         serve?: boolean;
+        source: string;
       }) => {
+        if (o.source !== 'csv' && o.source !== 'fhir')
+          throw badArguments(`--source must be csv or fhir, got "${o.source}"`);
         if (o.model !== 'logreg' && o.model !== 'mlp')
           throw badArguments(`--model must be logreg or mlp, got "${o.model}"`);
         const { runDemo, formatDemo } = await import('../demo/run-demo.js');
@@ -36,6 +44,7 @@ export function registerDemoCommand(program: Command): void {
           epsilon: o.epsilon,
           privacySweep: Boolean(o.privacySweep),
           serve: Boolean(o.serve),
+          source: o.source,
           // Serving, the summary is shown while the federation still runs, not after Ctrl-C.
           onResult: show,
         });

@@ -19,6 +19,8 @@ const repoRoot = here.includes(join('dist', 'services'))
   ? join(here, '../../../../..')
   : join(here, '../../../..');
 export const EXAMPLES_DIR = join(repoRoot, 'examples/heart-disease');
+/** The same four hospitals' records as FHIR R4 bulk exports, and the job with its FHIR feature mapping. */
+export const FHIR_EXAMPLES_DIR = join(repoRoot, 'examples/heart-disease-fhir');
 export const DEMO_SILOS = ['cleveland', 'hungarian', 'switzerland', 'va'] as const;
 /** The subject the demo submits its jobs as: the dashboard's researcher token names it too, so they are theirs. */
 const DEMO_RESEARCHER = 'demo-researcher';
@@ -37,6 +39,8 @@ export interface DemoOptions {
   serve?: boolean;
   /** With serve: the result as soon as it is known, since runDemo itself returns only once serving stops. */
   onResult?: (result: DemoResult) => void;
+  /** Where the hospitals' records come from: the CSV files (default) or their FHIR bulk exports. */
+  source?: 'csv' | 'fhir';
 }
 
 export interface DemoResult {
@@ -44,6 +48,7 @@ export interface DemoResult {
   status: string;
   rounds: number;
   model: string;
+  source: 'csv' | 'fhir';
   metrics: MetricSummary;
   perSilo: Record<
     string,
@@ -165,6 +170,7 @@ async function letServicesStopThemselves(services: ServiceProcess[]): Promise<vo
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const home = resolve(options.home ?? '.cohort/demo');
+  const examplesDir = options.source === 'fhir' ? FHIR_EXAMPLES_DIR : EXAMPLES_DIR;
   // Demo state is disposable: every run starts from an empty folder, so a second run needs no cleanup.
   await rm(home, { recursive: true, force: true });
   await mkdir(join(home, 'logs'), { recursive: true });
@@ -234,7 +240,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `Inviting and starting four silo agents (${DEMO_SILOS.join(', ')}); each enrols with its join token…`,
     );
     const siloConfigs = await Promise.all(
-      DEMO_SILOS.map((silo) => writeDemoSiloConfig(EXAMPLES_DIR, silo, federation, home)),
+      DEMO_SILOS.map((silo) => writeDemoSiloConfig(examplesDir, silo, federation, home)),
     );
     const invitations = await Promise.all(DEMO_SILOS.map((silo) => gateway.inviteSilo(silo)));
     services.push(
@@ -263,7 +269,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const dashboard = await demoDashboard(issuer, gatewayUrl);
     say(options.quiet && !options.serve, formatDashboard(dashboard));
 
-    const spec = JSON.parse(await readFile(join(EXAMPLES_DIR, 'job.json'), 'utf8')) as Record<
+    const spec = JSON.parse(await readFile(join(examplesDir, 'job.json'), 'utf8')) as Record<
       string,
       unknown
     >;
@@ -345,6 +351,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       status: job.status,
       rounds: job.rounds.length,
       model: options.model,
+      source: options.source ?? 'csv',
       metrics: federated.union,
       perSilo,
       pooledBaseline: { metrics: pooled.union, perSilo: pooled.perSilo },

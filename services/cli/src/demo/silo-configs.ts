@@ -13,7 +13,7 @@ export async function writeDemoSiloConfig(
   home: string,
 ): Promise<string> {
   const example = JSON.parse(await readFile(join(examplesDir, `silo-${silo}.json`), 'utf8')) as {
-    datasets: { file?: string; trainFile?: string; testFile?: string }[];
+    datasets: { file?: string; trainFile?: string; testFile?: string; dir?: string }[];
   } & Record<string, unknown>;
   const absolute = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : isAbsolute(p) ? p : resolve(examplesDir, p);
@@ -24,6 +24,7 @@ export async function writeDemoSiloConfig(
       file: absolute(d.file),
       trainFile: absolute(d.trainFile),
       testFile: absolute(d.testFile),
+      dir: absolute(d.dir),
     })),
     tls: { caFile: federation.caFile },
     trustFile: federation.trustFile,
