@@ -68,8 +68,15 @@ export interface GatewayLoadReport {
     errors: Record<string, number>;
     connectLatency: LatencySummary;
   };
-  gateway: { rssBytesPeak: number; rssBytesEnd: number; eventStreamsGaugeAtPeak: number };
-  aggregator: { rssBytesEnd: number };
+  gateway: {
+    rssBytesPeak: number;
+    rssBytesEnd: number;
+    eventStreamsGaugeAtPeak: number;
+    /** CPU seconds spent during the measured phase, and per accepted submission in milliseconds. */
+    cpuSeconds: number;
+    cpuMsPerSubmission: number;
+  };
+  aggregator: { rssBytesEnd: number; cpuSeconds: number; cpuMsPerSubmission: number };
   home?: string;
 }
 
@@ -88,6 +95,10 @@ function summarise(values: number[]): LatencySummary {
     p99Ms: r(at(0.99)),
     maxMs: r(sorted.at(-1) ?? 0),
   };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }
 
 function count(map: Record<string, number>, key: string): void {
@@ -342,6 +353,14 @@ export async function runGatewayLoad(o: GatewayLoadOptions): Promise<GatewayLoad
     );
     const target = Math.round((o.submissionsPerSecond * o.durationMs) / 1000);
     const intervalMs = 1000 / o.submissionsPerSecond;
+    // CPU time each process spent in the measured phase: a figure that holds on a machine shared with other work,
+    // where latencies mostly measure the queue for a core.
+    const cpuSeconds = async (url: string): Promise<number> =>
+      gauge(await (await fetch(`${url}/metrics`)).text(), 'cohort_process_cpu_seconds_total');
+    const cpuBefore = {
+      gateway: await cpuSeconds(gatewayUrl),
+      aggregator: await cpuSeconds(aggregatorHealth),
+    };
     const t0 = performance.now();
     const pending: Promise<{ ms: number; status: string }>[] = [];
     for (let i = 0; i < target; i++) {
@@ -354,6 +373,10 @@ export async function runGatewayLoad(o: GatewayLoadOptions): Promise<GatewayLoad
     const sendWindowMs = performance.now() - t0;
     const results = await Promise.all(pending);
     const elapsedMs = performance.now() - t0;
+    const cpu = {
+      gateway: (await cpuSeconds(gatewayUrl)) - cpuBefore.gateway,
+      aggregator: (await cpuSeconds(aggregatorHealth)) - cpuBefore.aggregator,
+    };
     await sampleGateway();
     clearInterval(sampler);
     const heldToEnd = watchers.filter((w) => !w.ended).length;
@@ -405,8 +428,14 @@ export async function runGatewayLoad(o: GatewayLoadOptions): Promise<GatewayLoad
         rssBytesPeak: rssPeak,
         rssBytesEnd: gauge(gatewayEnd, 'cohort_process_resident_memory_bytes'),
         eventStreamsGaugeAtPeak: streamsAtPeak,
+        cpuSeconds: round2(cpu.gateway),
+        cpuMsPerSubmission: round2((cpu.gateway * 1000) / Math.max(1, accepted.length)),
       },
-      aggregator: { rssBytesEnd: gauge(aggregatorEnd, 'cohort_process_resident_memory_bytes') },
+      aggregator: {
+        rssBytesEnd: gauge(aggregatorEnd, 'cohort_process_resident_memory_bytes'),
+        cpuSeconds: round2(cpu.aggregator),
+        cpuMsPerSubmission: round2((cpu.aggregator * 1000) / Math.max(1, accepted.length)),
+      },
       ...(o.keepHome ? { home } : {}),
     };
     failed = false;
