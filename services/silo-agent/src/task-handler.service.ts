@@ -44,6 +44,8 @@ interface AcceptedJob {
 export class TaskHandler {
   private readonly accepted = new Map<string, AcceptedJob>();
   private readonly cancelled = new Set<string>();
+  /** The last round each job asked this silo to train. */
+  private readonly trainedRound = new Map<string, number>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -102,6 +104,7 @@ export class TaskHandler {
         return this.evaluate(task);
       case TaskKind.TASK_KIND_FINISHED:
         this.accepted.delete(task.jobId);
+        this.trainedRound.delete(task.jobId);
         this.secagg.forget(task.jobId);
         await this.approvals.forget(task.jobId);
         // What the job spent stays on the ledger; the rest of its reservation is released.
@@ -235,6 +238,10 @@ export class TaskHandler {
       this.secagg.provideUpdate(task, job.spec, result);
       return;
     }
+    // A round sent again was restarted, by a restarted aggregator or by the replica that took the job over: its
+    // enclave may not be the one verified before, so it is verified afresh.
+    if (task.round <= (this.trainedRound.get(task.jobId) ?? 0)) this.enclave.forgetJob(task.jobId);
+    this.trainedRound.set(task.jobId, task.round);
     // The enclave check runs while the model trains; its outcome is awaited before anything is sealed.
     const attested = this.enclave.verifyFor(task.jobId, task.round);
     attested.catch(() => undefined);

@@ -75,10 +75,17 @@ export class RelayRepository {
     return rows.sort((a, b) => a.id - b.id);
   }
 
-  /** Tasks nobody collected (their silo never came back) are dropped after `maxAgeMs`. */
-  async dropStaleTasks(maxAgeMs: number): Promise<void> {
+  /**
+   * Tasks nobody collected (their silo never came back) and calls nobody collected (their caller died) are
+   * dropped after `maxAgeMs`.
+   */
+  async dropStale(maxAgeMs: number): Promise<void> {
     await this.db.query(
       `DELETE FROM silo_outbox WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)`,
+      [maxAgeMs],
+    );
+    await this.db.query(
+      `DELETE FROM relay_calls WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)`,
       [maxAgeMs],
     );
   }

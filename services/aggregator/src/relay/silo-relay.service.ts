@@ -28,7 +28,7 @@ const POLL_MS = 100;
 /** Presence is published every this many polls; a replica silent for PRESENCE_FRESH_MS is taken as gone. */
 const PRESENCE_EVERY = 5;
 const PRESENCE_FRESH_MS = 3_000;
-const STALE_TASK_MS = 10 * 60_000;
+const STALE_MS = 10 * 60_000;
 /** How often a waiting relayed call checks that its target still holds the job's lease. */
 const OWNER_CHECK_MS = 500;
 const CALL_TIMEOUT_MS: Record<RelayedMethod, number> = {
@@ -169,7 +169,7 @@ export class SiloRelay implements OnApplicationBootstrap, OnApplicationShutdown 
           others.map((p) => [p.siloId, { datasetIds: p.datasetIds }]),
         );
         this.sessions.setRemote(remote, (siloId, task) => this.forward(siloId, task));
-        if (this.ticks % (PRESENCE_EVERY * 600) === 1) await this.relay.dropStaleTasks(STALE_TASK_MS);
+        if (this.ticks % (PRESENCE_EVERY * 600) === 1) await this.relay.dropStale(STALE_MS);
       }
       const local = this.sessions.local().map((s) => s.siloId);
       for (const { siloId, task } of await this.relay.takeTasks(local)) {

@@ -77,6 +77,14 @@ export class EnclaveTrust {
     return enclave;
   }
 
+  /**
+   * Forgets the job's verification: its round was sent again, so the job may now be driven by another aggregator
+   * replica, with another enclave, without this silo's session having broken.
+   */
+  forgetJob(jobId: string): void {
+    this.verified.delete(jobId);
+  }
+
   /** Forgets every verification: the aggregator (and so its enclave) may have restarted. */
   forget(): void {
     this.verified.clear();
