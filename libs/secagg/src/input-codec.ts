@@ -1,4 +1,6 @@
 // A silo's update as the integer vector secure aggregation sums, and the sum back as an update: clip, weight, quantize into Z_{2^k}, noise (Bonawitz et al. 2017 §2; Skellam noise of Agarwal et al. 2021).
+import { randomInt } from 'node:crypto';
+import { createRandom } from '@cohort/model';
 import { SecAggError } from './errors.js';
 import { dequantize, quantizeInto, reduce } from './quantize.js';
 import { addSkellamNoise, cryptoUniform } from './skellam.js';
@@ -14,6 +16,14 @@ export interface InputCodec {
   clipNorm: number;
   /** DP: the Skellam μ this silo adds per word; 0 without DP. */
   noiseMu: number;
+}
+
+/**
+ * Stochastic rounding needs independent draws, not secret ones (the noise, which must be unpredictable, has its
+ * own CSPRNG source): a fast generator seeded afresh from the CSPRNG for every update.
+ */
+function roundingRandom(): () => number {
+  return createRandom(randomInt(2 ** 48 - 1));
 }
 
 /** Clips to an L2 norm (a copy). */
@@ -35,7 +45,8 @@ export function encodeInput(
   update: Float32Array,
   examples: number,
   codec: InputCodec,
-  random: () => number = cryptoUniform(),
+  random: () => number = roundingRandom(),
+  noiseRandom: () => number = cryptoUniform(),
 ): Uint32Array {
   if (!(examples >= 0) || !Number.isFinite(examples))
     throw new SecAggError('OUT_OF_RANGE', `an example count must be a non-negative number, got ${examples}`);
@@ -51,7 +62,8 @@ export function encodeInput(
   }
   reduce(out, codec.bits);
   // The weight word is public under DP (the same for every silo), so only the update's words are noised.
-  if (codec.noiseMu > 0) addSkellamNoise(out.subarray(0, update.length), codec.noiseMu, codec.bits, random);
+  if (codec.noiseMu > 0)
+    addSkellamNoise(out.subarray(0, update.length), codec.noiseMu, codec.bits, noiseRandom);
   return out;
 }
 

@@ -14,16 +14,19 @@ export function addMask(into: Uint32Array, seed: Uint8Array, sign: 1 | -1, bits:
   if (seed.byteLength !== 32)
     throw new SecAggError('INVALID_PARAMETERS', `a mask seed has 32 bytes, got ${seed.byteLength}`);
   const cipher = createCipheriv('aes-256-ctr', seed, new Uint8Array(16));
-  const modMask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  const modMask = bits === 32 ? -1 : 2 ** bits - 1;
+  // Signed 32-bit views: V8 keeps the arithmetic in small integers, where uint32 values above 2^31 would be doubles.
+  const target = new Int32Array(into.buffer, into.byteOffset, into.length);
   for (let start = 0; start < into.length; start += BLOCK_WORDS) {
     const count = Math.min(BLOCK_WORDS, into.length - start);
     let stream: Uint8Array = cipher.update(ZEROS.subarray(0, count * 4));
-    // Small outputs may come from Node's shared pool at an offset a Uint32Array view cannot start at.
+    // Small outputs may come from Node's shared pool at an offset a typed-array view cannot start at.
     if (stream.byteOffset % 4 !== 0) stream = Uint8Array.from(stream);
     // Read as host-order words: every platform Node supports for this service is little-endian.
-    const words = new Uint32Array(stream.buffer, stream.byteOffset, count);
-    if (sign === 1) for (let i = 0; i < count; i++) into[start + i] = (into[start + i] + words[i]) & modMask;
-    else for (let i = 0; i < count; i++) into[start + i] = (into[start + i] - words[i]) & modMask;
+    const words = new Int32Array(stream.buffer, stream.byteOffset, count);
+    if (sign === 1)
+      for (let i = 0; i < count; i++) target[start + i] = (target[start + i] + words[i]) & modMask;
+    else for (let i = 0; i < count; i++) target[start + i] = (target[start + i] - words[i]) & modMask;
   }
 }
 

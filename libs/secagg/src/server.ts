@@ -250,10 +250,13 @@ export class SecAggServer {
     };
     const bits = this.config.bits;
     const sum = new Uint32Array(this.config.length);
+    const acc = new Int32Array(sum.buffer);
+    const m = bits === 32 ? -1 : 2 ** bits - 1;
     for (const silo of this.maskSurvivors) {
       const masked = this.inputs.get(silo)?.masked as Uint32Array;
-      const m = bits === 32 ? 0xffffffff : 2 ** bits - 1;
-      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] + masked[i]) & m;
+      // Signed views keep the modular sum in V8's small-integer arithmetic.
+      const words = new Int32Array(masked.buffer, masked.byteOffset, masked.length);
+      for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] + words[i]) & m;
     }
     // Collect every secret first, so a misbehaving holder found late cannot leave a half-unmasked sum behind.
     const seeds = new Map<string, Uint8Array>();

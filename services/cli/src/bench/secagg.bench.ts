@@ -97,8 +97,10 @@ async function secAggRound(
   });
   clients.forEach((c, i) => {
     if (gone.has(c.silo)) return;
+    // The update is training's output, not secure aggregation's work: made before the clock starts.
+    const u = update(i);
     const m = timeSilo(c.silo, () =>
-      c.maskedInput(forwarded.get(c.silo) as never, encodeInput(update(i), 100, codec)),
+      c.maskedInput(forwarded.get(c.silo) as never, encodeInput(u, 100, codec)),
     );
     (bytes.get(c.silo) as RoundFigures['bytes']).masked = field(4 * m.masked.length) + 64;
     timeServer(() => server.receiveMaskedInput(m));
