@@ -177,3 +177,35 @@ describe('deploy/compose.yaml', () => {
     }
   });
 });
+
+describe('deploy/compose.silo.yaml (one hospital)', () => {
+  const silo = parse(readFileSync(join(root, 'deploy/compose.silo.yaml'), 'utf8'), { merge: true }) as {
+    services: Record<string, Service & { secrets?: string[]; read_only?: boolean }>;
+  } & Record<string, any>;
+
+  it('is valid against the Compose Specification schema', () => {
+    expect(problems(silo)).toEqual([]);
+  });
+
+  it('runs one silo agent that opens no port, with its token from a Compose secret and its state in a volume', () => {
+    expect(Object.keys(silo.services)).toEqual(['silo']);
+    const service = silo.services.silo;
+    expect(service.ports).toBeUndefined();
+    expect(service.read_only).toBe(true);
+    const args = checkCohortArgs(service.command ?? []);
+    expect(args.problems).toEqual([]);
+    const options = args.parsed!.options;
+    // Compose mounts a secret at /run/secrets/<name>.
+    expect(service.secrets).toEqual(['join-token']);
+    expect(options.get('--join-token-file')).toBe('/run/secrets/join-token');
+    expect(options.has('--health-host')).toBe(false);
+    expect(service.healthcheck?.test.join(' ')).toContain(
+      `http://127.0.0.1:${String(options.get('--health-port'))}/health/ready`,
+    );
+    const mounts = (service.volumes ?? []).map((v) => v.split(':').slice(-2));
+    expect(mounts).toContainEqual([String(options.get('--config')), 'ro']);
+    expect(mounts).toContainEqual(['/etc/cohort/federation', 'ro']);
+    expect(mounts).toContainEqual(['/data/extract.csv', 'ro']);
+    expect(service.volumes).toContain('silo-state:/var/lib/cohort');
+  });
+});
