@@ -34,6 +34,8 @@ export interface SimulationOptions {
   rule?: string;
   seed: number;
   home?: string;
+  /** The aggregator's PostgreSQL database (an empty one); default embedded PGlite in the run's folder. */
+  databaseUrl?: string;
   quiet: boolean;
   /** How many virtual silos start at once (each creates a key, enrols and opens its channel). */
   startConcurrency?: number;
@@ -62,6 +64,7 @@ export interface SimulationResult {
     perRound: { round: number; ms: number; trainMs: number; overheadMs: number }[];
   };
   peakRssMB: { aggregator: number | null; enclave: number | null; silos: number };
+  database: string;
   home: string;
   logs: string;
 }
@@ -69,6 +72,9 @@ export interface SimulationResult {
 function say(quiet: boolean, text: string): void {
   if (!quiet) process.stderr.write(`${text}\n`);
 }
+
+/** Generous: a simulation shares the machine with its own hundred silo agents starting up. */
+const START_TIMEOUT_MS = 180_000;
 
 const SOURCES = DEMO_SILOS.map((s) => join(EXAMPLES_DIR, `silo-${s}.json`));
 
@@ -105,7 +111,7 @@ async function defaultJob(o: SimulationOptions, plan: Awaited<ReturnType<typeof 
     roundTimeoutMs: 600_000,
     offerTimeoutMs: 300_000,
     // One full-batch step per round: the scale runs measure the protocol, not the optimiser.
-    local: { epochs: 1, batchSize: o.rowsPerSilo, learningRate: 0.05 },
+    local: { epochs: 1, batchSize: o.rowsPerSilo, learningRate: 0.5 },
     aggregation: { rule: 'fedavg' },
     seed: o.seed,
   } satisfies Record<string, unknown>;
@@ -143,8 +149,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         join(home, 'aggregator'),
         '--federation',
         federation.dir,
+        ...(o.databaseUrl === undefined ? [] : ['--database-url', o.databaseUrl]),
       ],
-      { logFile: join(logs, 'aggregator.log') },
+      { logFile: join(logs, 'aggregator.log'), timeoutMs: START_TIMEOUT_MS },
     );
     services.push(aggregator);
     services.push(
@@ -160,7 +167,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
           '--federation',
           federation.dir,
         ],
-        { logFile: join(logs, 'gateway.log') },
+        { logFile: join(logs, 'gateway.log'), timeoutMs: START_TIMEOUT_MS },
       ),
     );
     const issuer = await DevIssuer.create({
@@ -251,6 +258,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         perRound,
       },
       peakRssMB: { ...rss, silos: Math.round(process.resourceUsage().maxRSS / 1024) },
+      database: aggregator.ready.database === 'postgres' ? 'postgres' : 'pglite',
       home,
       logs,
     };
