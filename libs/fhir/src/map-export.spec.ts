@@ -325,6 +325,36 @@ describe('mapBulkExport', () => {
     expect(mapped.report.unlabelled).toBe(0);
   });
 
+  it('counts a repeated Encounter id once, wherever the repeat is, and checks encounters across files', async () => {
+    const dir = await writeExport({
+      'Patient.ndjson': lines([patient('a', 'female', '1950-01-01'), patient('b', 'male', '1950-01-01')]),
+      'Encounter.000.ndjson': lines(['{"broken', encounter('e1', 'a', '2019-01-01')]),
+      'Encounter.001.ndjson.gz': lines([
+        encounter('e1', 'b', '2019-02-01'),
+        encounter('e2', 'b', '2019-03-01'),
+      ]),
+      'Observation.ndjson': lines([
+        {
+          ...quantity('o1', 'b', SBP, '2019-03-01', 120, 'mm[Hg]'),
+          encounter: { reference: 'Encounter/e2' },
+        },
+        {
+          ...quantity('o2', 'b', SBP, '2019-03-02', 130, 'mm[Hg]'),
+          encounter: { reference: 'Encounter/e1' },
+        },
+      ]),
+    });
+    const mapped = await mapBulkExport(dir, parseFhirMapping(mappingInput), FEATURES);
+    const visits = FEATURES.indexOf('visits');
+    expect(mapped.rows.map((r) => r[visits])).toEqual([1, 1]);
+    expect(mapped.rows[1][FEATURES.indexOf('sbp_count')]).toBe(1);
+    expect(mapped.report.badInputSamples.map((b) => `${b.kind} ${b.file}:${b.line}`)).toEqual([
+      'invalid-json Encounter.000.ndjson:1',
+      'duplicate-id Encounter.001.ndjson.gz:1',
+      'mismatched-reference Observation.ndjson:2',
+    ]);
+  });
+
   it('throws only when there is no Patient file or no usable patient', async () => {
     const empty = await writeExport({ 'Observation.ndjson': '' });
     await expect(mapBulkExport(empty, parseFhirMapping(mappingInput), FEATURES)).rejects.toMatchObject({

@@ -8,6 +8,7 @@ import { ageInYears, fhirDay } from './dates.js';
 import { FhirError } from './errors.js';
 import { listExportFiles } from './export-files.js';
 import type { FhirMapping } from './mapping.schema.js';
+import { IdIndex } from './id-index.js';
 import { forEachLine } from './ndjson-reader.js';
 import { UnitConverter } from './ucum.js';
 
@@ -303,8 +304,11 @@ export async function mapBulkExport(
   const fixed = mapping.indexDate.kind === 'fixed' ? fhirDay(mapping.indexDate.date) : undefined;
   if (fixed !== undefined) indexDay.fill(fixed);
 
-  /** The encounter each Encounter id belongs to, to catch resources whose encounter is another patient's. */
-  const encounterPatient = new Map<string, number>();
+  /**
+   * Each Encounter's patient (-1: none in the export) and where it first appears, to catch resources whose
+   * encounter is another patient's and to count a repeated id once; typed arrays, not a Map, so it stays small.
+   */
+  const encounters = new IdIndex(1024);
   const subjectOf = (r: Json, type: string, file: string, line: number): number | undefined => {
     const ref = r.subject ?? r.patient;
     const id = referencedId(ref, 'Patient');
@@ -342,17 +346,17 @@ export async function mapBulkExport(
   const encounterStart = (r: Json): number | undefined =>
     isObject(r.period) ? fhirDay(r.period.start) : undefined;
 
-  const encounterIds = new Set<string>();
+  const encounterFiles = files.byType.Encounter.map((path) => basename(path));
   await readAll('Encounter', (r, file, line) => {
     const id = r.id as string;
-    if (encounterIds.has(id)) {
+    const encounterFile = encounterFiles.indexOf(file);
+    if (encounters.positionOf(id) !== undefined) {
       bad.add('duplicate-id', file, line, `Encounter/${id} appears again; the first one is kept`);
       return;
     }
-    encounterIds.add(id);
     const p = subjectOf(r, 'Encounter', file, line);
+    encounters.add(id, p ?? -1, encounterFile * 2 ** 32 + line);
     if (p === undefined) return;
-    encounterPatient.set(id, p);
     if (r.status === 'entered-in-error' || r.status === 'cancelled') {
       resourcesExcluded++;
       return;
@@ -399,20 +403,19 @@ export async function mapBulkExport(
   // Encounter features count encounters in the window; under "lastEncounter" the window is known only now.
   const encounterTargets = everyEncounter.length > 0 || byCode.Encounter.size > 0;
   if (encounterTargets) {
-    const seen = new Set<string>();
-    for (const path of files.byType.Encounter) {
-      await forEachLine(path, (text) => {
+    for (const [fileIndex, path] of files.byType.Encounter.entries()) {
+      await forEachLine(path, (text, line) => {
         let r: unknown;
         try {
           r = JSON.parse(text);
         } catch {
           return; // counted in the first pass
         }
-        if (!isObject(r) || r.resourceType !== 'Encounter' || typeof r.id !== 'string' || seen.has(r.id))
-          return;
-        seen.add(r.id);
-        const p = encounterPatient.get(r.id);
-        if (p === undefined || r.status === 'entered-in-error' || r.status === 'cancelled') return;
+        if (!isObject(r) || r.resourceType !== 'Encounter' || typeof r.id !== 'string') return;
+        // Only the occurrence the first pass kept, not a repeated id.
+        if (encounters.positionOf(r.id) !== fileIndex * 2 ** 32 + line) return;
+        const p = encounters.patientOf(r.id) ?? -1;
+        if (p < 0 || r.status === 'entered-in-error' || r.status === 'cancelled') return;
         const start = encounterStart(r);
         if (start === undefined) return;
         let used = false;
@@ -430,8 +433,8 @@ export async function mapBulkExport(
   const encounterMatches = (r: Json, type: string, p: number, file: string, line: number): boolean => {
     if (r.encounter === undefined) return true;
     const e = referencedId(r.encounter, 'Encounter');
-    const owner = e === undefined ? undefined : encounterPatient.get(e);
-    if (e === undefined || owner === undefined) {
+    const owner = e === undefined ? undefined : encounters.patientOf(e);
+    if (e === undefined || owner === undefined || owner < 0) {
       bad.add(
         'dangling-reference',
         file,
