@@ -199,6 +199,21 @@ describe('interoperability with jose (the compact JWS library this path replaced
     },
   );
 
+  it('signs and verifies on the calling thread, within one event-loop turn; jose waits for the thread pool', async () => {
+    const header = { typ: TYP, kid: RFC8037_FINGERPRINT };
+    const ours = async (): Promise<void> => {
+      const jws = await signCompactJws(identity.privateKey, header, digest);
+      await verifyStatementJws(jws, identity.publicKey, TYP, digest);
+    };
+    expect(await settlesInOneTurn(ours)).toBe(true);
+    // The check can fail: jose's WebCrypto sign and verify are thread-pool jobs.
+    expect(await settlesInOneTurn(() => signRaw(header))).toBe(false);
+    const jws = await signRaw(header);
+    expect(
+      await settlesInOneTurn(() => compactVerify(jws, identity.publicKey, { algorithms: ['EdDSA'] })),
+    ).toBe(false);
+  });
+
   it('a jose signature by another key is refused by ours, and ours by another key is refused by jose', async () => {
     const other = randomIdentity();
     const theirs = await new CompactSign(digest)
@@ -211,6 +226,23 @@ describe('interoperability with jose (the compact JWS library this path replaced
     });
   });
 });
+
+/**
+ * Whether `run` settles before the event loop turns. A thread-pool job can only report back from the loop's poll
+ * phase, after which a setImmediate callback runs, so work that waits for the pool never settles in one turn.
+ */
+async function settlesInOneTurn(run: () => Promise<unknown>): Promise<boolean> {
+  let turned = false;
+  const immediate = setImmediate(() => {
+    turned = true;
+  });
+  try {
+    await run();
+  } finally {
+    clearImmediate(immediate);
+  }
+  return !turned;
+}
 
 function b64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64url');
