@@ -5,8 +5,7 @@ export type FhirErrorCode =
   | 'FHIR_EXPORT_UNREADABLE'
   | 'FHIR_NO_PATIENTS'
   | 'FHIR_TOO_MANY_BAD_RESOURCES'
-  | 'FHIR_NO_USABLE_ROWS'
-  | 'FHIR_UNIT_INVALID';
+  | 'FHIR_NO_USABLE_ROWS';
 
 /**
  * A problem with a FHIR export or a feature mapping. Messages name files, lines and counts, never a record's
