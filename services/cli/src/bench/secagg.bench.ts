@@ -163,6 +163,7 @@ async function benchSecAgg(o: {
   parameters: number;
   curveParameters: number;
   curveMax: number;
+  plot?: string;
 }): Promise<Record<string, unknown>> {
   // Warm both paths (JIT, key import) on a small round first.
   await secAggRound(4, 1000, 'full', 0);
@@ -213,6 +214,10 @@ async function benchSecAgg(o: {
     first && last && last.silos > first.silos
       ? round(Math.log(b / a) / Math.log(last.silos / first.silos))
       : null;
+  if (o.plot && curve.length > 0) {
+    const { writeSecAggPlot } = await import('./secagg-plot.js');
+    await writeSecAggPlot(o.plot, curve as unknown as Parameters<typeof writeSecAggPlot>[1]);
+  }
   return {
     suite: 'secagg',
     silos: o.silos,
@@ -228,6 +233,7 @@ async function benchSecAgg(o: {
       parameters: o.curveParameters,
       dropped: 1,
       rows: curve,
+      ...(o.plot ? { plot: o.plot } : {}),
       growthExponent:
         first && last
           ? {
@@ -271,6 +277,10 @@ export const suite: BenchSuite = {
       parse: parsePositiveInt('--curve-max'),
       default: 100,
     },
+    {
+      flags: '--plot <file>',
+      description: 'write the scaling curve as a PNG',
+    },
   ],
   run: (o) =>
     benchSecAgg({
@@ -278,5 +288,6 @@ export const suite: BenchSuite = {
       parameters: o.parameters as number,
       curveParameters: o.curveParameters as number,
       curveMax: o.curveMax as number,
+      plot: o.plot as string | undefined,
     }),
 };

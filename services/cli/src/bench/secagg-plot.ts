@@ -1,0 +1,68 @@
+import { BLACK, Canvas, GREY, PALETTE } from '../demo/png-canvas.js';
+
+export interface SecAggCurvePoint {
+  silos: number;
+  fullTotalMs: number;
+  plusTotalMs: number;
+}
+
+/**
+ * The secure-aggregation scaling curve as a PNG: every party's work per round against the number of silos, SecAgg
+ * (every pair masks, blue) and SecAgg+ (O(log n) neighbours, orange), both axes logarithmic so a quadratic
+ * curve has slope 2 and a linear one slope 1 (a grey guide of slope 2 starts at SecAgg's first point).
+ */
+export async function writeSecAggPlot(path: string, points: SecAggCurvePoint[]): Promise<void> {
+  const W = 640;
+  const H = 420;
+  const c = new Canvas(W, H);
+  const left = 80;
+  const right = W - 30;
+  const top = 50;
+  const bottom = H - 60;
+  const silos = points.map((p) => p.silos);
+  const values = points.flatMap((p) => [p.fullTotalMs, p.plusTotalMs]).filter((v) => v > 0);
+  const xLo = Math.log10(Math.min(...silos));
+  const xHi = Math.log10(Math.max(...silos));
+  const yLo = Math.floor(Math.log10(Math.min(...values)));
+  const yHi = Math.ceil(
+    Math.log10(Math.max(...values, points[0].fullTotalMs * (xHi > xLo ? 10 ** (2 * (xHi - xLo)) : 1))),
+  );
+  const xOf = (n: number): number =>
+    left + 20 + ((Math.log10(n) - xLo) / (xHi - xLo || 1)) * (right - left - 40);
+  const yOf = (ms: number): number => bottom - ((Math.log10(ms) - yLo) / (yHi - yLo || 1)) * (bottom - top);
+  for (let e = yLo; e <= yHi; e++) {
+    const v = 10 ** e;
+    c.line(left, yOf(v), right, yOf(v), GREY);
+    c.text(left - 70, yOf(v) - 5, v >= 1000 ? `${v / 1000} s` : `${v} ms`, BLACK);
+  }
+  c.line(left, top, left, bottom, BLACK);
+  c.line(left, bottom, right, bottom, BLACK);
+  for (const n of silos) {
+    c.line(xOf(n), bottom, xOf(n), bottom + 5, BLACK);
+    c.text(xOf(n) - 8, bottom + 12, String(n), BLACK);
+  }
+  c.text((left + right) / 2 - 30, bottom + 36, 'N silos', BLACK);
+  const first = points[0];
+  const last = points[points.length - 1];
+  c.line(
+    xOf(first.silos),
+    yOf(first.fullTotalMs),
+    xOf(last.silos),
+    yOf(first.fullTotalMs * (last.silos / first.silos) ** 2),
+    GREY,
+  );
+  const series: [string, (p: SecAggCurvePoint) => number][] = [
+    ['SecAgg', (p) => p.fullTotalMs],
+    ['SecAgg+', (p) => p.plusTotalMs],
+  ];
+  series.forEach(([name, value], k) => {
+    const colour = PALETTE[k % PALETTE.length];
+    const line = points.map((p) => [xOf(p.silos), yOf(Math.max(value(p), 10 ** yLo))] as const);
+    for (let i = 1; i < line.length; i++)
+      c.line(line[i - 1][0], line[i - 1][1], line[i][0], line[i][1], colour);
+    for (const [x, y] of line) c.dot(x, y, colour);
+    c.text(left + 10 + k * 140, top - 30, name, colour);
+  });
+  c.text(left + 300, top - 30, 'grey: n^2', GREY);
+  await c.save(path);
+}
