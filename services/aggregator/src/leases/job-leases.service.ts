@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '@cohort/storage';
 import { AggregatorConfig } from '../config.js';
 import { LOGGER } from '../common/logger.provider.js';
+import { DatabaseHealth } from '../database/database-health.service.js';
 import { JobRepository, TERMINAL_STATUSES } from '../jobs/job.repository.js';
 import { JobRunner } from '../rounds/job-runner.service.js';
 import { LeaseRepository } from './lease.repository.js';
@@ -29,6 +30,7 @@ export class JobLeases implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly runner: JobRunner,
     private readonly config: AggregatorConfig,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly database: DatabaseHealth,
   ) {}
 
   get owner(): string {
@@ -89,8 +91,9 @@ export class JobLeases implements OnApplicationBootstrap, OnApplicationShutdown 
       for (const c of claimed) this.drive(c.jobId, c.generation, c.previousOwner);
     } catch (err) {
       // Leases already held stay valid until they expire; the next heartbeat tries again.
-      const level = isDatabaseUnavailable(err) ? 'warn' : 'error';
-      this.log[level]({ err, replica: this.owner }, 'job lease heartbeat failed');
+      const unavailable = isDatabaseUnavailable(err);
+      if (unavailable) this.database.reportUnavailable();
+      this.log[unavailable ? 'warn' : 'error']({ err, replica: this.owner }, 'job lease heartbeat failed');
     }
   }
 

@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from '@cohort/storage';
 import { from } from 'rxjs';
 import { AggregatorErrorCode, AggregatorException } from '../common/aggregator.exception.js';
 import { LOGGER } from '../common/logger.provider.js';
+import { DatabaseHealth } from '../database/database-health.service.js';
 import { AggregatorConfig } from '../config.js';
 import { DATABASE } from '../database/database.providers.js';
 import { FederationService } from '../federation/federation.service.js';
@@ -62,6 +63,7 @@ export class SiloRelay implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly config: AggregatorConfig,
     @Inject(DATABASE) private readonly db: Database,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly database: DatabaseHealth,
   ) {}
 
   get enabled(): boolean {
@@ -180,8 +182,9 @@ export class SiloRelay implements OnApplicationBootstrap, OnApplicationShutdown 
       const calls = await this.relay.takeCalls(this.me);
       await Promise.all(calls.map((c) => this.serve(c)));
     } catch (err) {
-      const level = isDatabaseUnavailable(err) ? 'warn' : 'error';
-      this.log[level]({ err }, 'silo relay pass failed');
+      const unavailable = isDatabaseUnavailable(err);
+      if (unavailable) this.database.reportUnavailable();
+      this.log[unavailable ? 'warn' : 'error']({ err }, 'silo relay pass failed');
     }
   }
 

@@ -24,6 +24,7 @@ import {
 import { combineMetrics } from '@cohort/evaluation';
 import { isDatabaseUnavailable } from '@cohort/storage';
 import { AuditTrail } from '../audit/audit-trail.service.js';
+import { DatabaseHealth } from '../database/database-health.service.js';
 import { LOGGER } from '../common/logger.provider.js';
 import { SiloSessions } from '../federation/silo-sessions.service.js';
 import { JobEvents } from '../jobs/job-events.service.js';
@@ -114,6 +115,7 @@ export class JobRunner implements OnApplicationShutdown {
     @Inject(LOGGER) private readonly log: Logger,
     private readonly audit: AuditTrail,
     private readonly secagg: SecAggRounds,
+    private readonly database: DatabaseHealth,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -233,8 +235,11 @@ export class JobRunner implements OnApplicationShutdown {
       // The previous round's evaluation settles (or fails) before the job's end is recorded after it.
       await previous?.closing.catch(() => undefined);
       if (abort.aborted) return;
-      if (isDatabaseUnavailable(err)) {
-        // Not the job's fault: it keeps its lease and resumes from its last completed round once the database is back.
+      // Not the job's fault: it keeps its lease and resumes from its last completed round once the database is
+      // back, rerunning a round that fell short because the silos' relayed calls failed while it was away.
+      const fellShort = err instanceof JobFailure && this.database.faultedWithin(spec.roundTimeoutMs + 5_000);
+      if (isDatabaseUnavailable(err) || fellShort) {
+        if (isDatabaseUnavailable(err)) this.database.reportUnavailable();
         this.log.warn({ err, jobId }, 'database unreachable: job paused until it is back');
         return;
       }
