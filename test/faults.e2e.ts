@@ -30,6 +30,8 @@ import {
 const HOSPITALS = ['cleveland', 'hungarian', 'switzerland', 'va'];
 const LEASE_MS = 3000;
 const ROUNDS = 6;
+// Long enough for a killed silo agent to start again (loading TensorFlow.js) while its job still runs.
+const SILO_TEST_ROUNDS = 150;
 
 const cluster = await ThrowawayPostgres.create();
 const testDatabaseUrl = readEnvironment().testDatabaseUrl;
@@ -211,7 +213,7 @@ describeWithServer('faults', () => {
   }
 
   it('a silo killed mid-round: the round completes at quorum and the silo rejoins a later round', async () => {
-    const id = await submit({ ...spec, rounds: 80 });
+    const id = await submit({ ...spec, rounds: SILO_TEST_ROUNDS });
     await waitForRound(id, 2);
     await kill(f, silos.get('switzerland')!);
     silos.set(
@@ -240,7 +242,7 @@ describeWithServer('faults', () => {
     expect(await finalStatus(id)).toBe('completed');
     const all = await rounds(id);
     // The rounds it missed completed at quorum without it, as did every other.
-    expect(all.map((r) => r.status)).toEqual(Array(80).fill('completed'));
+    expect(all.map((r) => r.status)).toEqual(Array(SILO_TEST_ROUNDS).fill('completed'));
     const mine = await accepted();
     const missed = all.filter((r) => !mine.includes(r.round));
     process.stdout.write(`faults.e2e: switzerland missed rounds ${missed.map((r) => r.round).join(', ')}\n`);
@@ -250,7 +252,7 @@ describeWithServer('faults', () => {
       [id],
     );
     for (const r of missed) expect(others.find((o) => o.round === r.round)?.n).toBe(3);
-    await expectAuditIntactFor(id, 80);
+    await expectAuditIntactFor(id, SILO_TEST_ROUNDS);
   }, 300_000);
 
   async function expectAuditIntactFor(jobId: string, n: number): Promise<void> {

@@ -21,6 +21,8 @@ import { JobsService } from './jobs/jobs.service.js';
 import { MetricsRecorder } from './metrics/metrics-recorder.service.js';
 import { ActiveRounds } from './rounds/active-rounds.service.js';
 import { JobRunner } from './rounds/job-runner.service.js';
+import { JobLeases } from './leases/job-leases.service.js';
+import { LeaseRepository } from './leases/lease.repository.js';
 import { SecAggRounds } from './secagg/secagg-rounds.service.js';
 import { SecAggService } from './secagg/secagg.service.js';
 import { JobLeases } from './leases/job-leases.service.js';
@@ -28,6 +30,7 @@ import { LeaseRepository } from './leases/lease.repository.js';
 import { RelayRepository } from './relay/relay.repository.js';
 import { SiloRelay } from './relay/silo-relay.service.js';
 import { SiloRouting } from './relay/silo-routing.service.js';
+import { DatabaseHealth } from './database/database-health.service.js';
 import { ModelRepository } from './rounds/model.repository.js';
 import { RoundRepository } from './rounds/round.repository.js';
 import { EnclaveHost } from './enclave/enclave-host.service.js';
@@ -89,6 +92,7 @@ export class AggregatorModule implements OnApplicationShutdown {
         RelayRepository,
         SiloRelay,
         SiloRouting,
+        DatabaseHealth,
         ModelRepository,
         RoundRepository,
         SecAggRounds,
