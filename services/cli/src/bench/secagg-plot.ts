@@ -9,7 +9,7 @@ export interface SecAggCurvePoint {
 /**
  * The secure-aggregation scaling curve as a PNG: every party's work per round against the number of silos, SecAgg
  * (every pair masks, blue) and SecAgg+ (O(log n) neighbours, orange), both axes logarithmic so a quadratic
- * curve has slope 2 and a linear one slope 1 (a grey guide of slope 2 starts at SecAgg's first point).
+ * curve has slope 2 and a linear one slope 1 (the grey guide of slope 2 starts at SecAgg's first point).
  */
 export async function writeSecAggPlot(path: string, points: SecAggCurvePoint[]): Promise<void> {
   const W = 640;
@@ -52,8 +52,9 @@ export async function writeSecAggPlot(path: string, points: SecAggCurvePoint[]):
     GREY,
   );
   const series: [string, (p: SecAggCurvePoint) => number][] = [
-    ['SecAgg', (p) => p.fullTotalMs],
-    ['SecAgg+', (p) => p.plusTotalMs],
+    // The canvas font has no S, g or +: the legend names the graphs ("full" pairs, the SecAgg+ "harary" graph).
+    ['full', (p) => p.fullTotalMs],
+    ['harary', (p) => p.plusTotalMs],
   ];
   series.forEach(([name, value], k) => {
     const colour = PALETTE[k % PALETTE.length];
@@ -63,6 +64,5 @@ export async function writeSecAggPlot(path: string, points: SecAggCurvePoint[]):
     for (const [x, y] of line) c.dot(x, y, colour);
     c.text(left + 10 + k * 140, top - 30, name, colour);
   });
-  c.text(left + 300, top - 30, 'grey: n^2', GREY);
   await c.save(path);
 }
