@@ -25,8 +25,6 @@ import { JobLeases } from './leases/job-leases.service.js';
 import { LeaseRepository } from './leases/lease.repository.js';
 import { SecAggRounds } from './secagg/secagg-rounds.service.js';
 import { SecAggService } from './secagg/secagg.service.js';
-import { JobLeases } from './leases/job-leases.service.js';
-import { LeaseRepository } from './leases/lease.repository.js';
 import { RelayRepository } from './relay/relay.repository.js';
 import { SiloRelay } from './relay/silo-relay.service.js';
 import { SiloRouting } from './relay/silo-routing.service.js';
