@@ -355,6 +355,36 @@ describe('mapBulkExport', () => {
     ]);
   });
 
+  it('checks the lines no feature reads for framing, type and references without parsing them', async () => {
+    const HR = { system: LOINC, code: '8867-4' };
+    const dir = await writeExport({
+      'Patient.ndjson': lines([patient('a', 'female', '1950-01-01'), patient('b', 'male', '1950-01-01')]),
+      'Encounter.ndjson': lines([encounter('ea', 'a', '2019-01-01')]),
+      'Observation.ndjson': lines([
+        quantity('h1', 'a', HR, '2019-01-01', 70, '/min'), // fine, and unused
+        quantity('h2', 'ghost', HR, '2019-01-01', 70, '/min'),
+        { ...quantity('h3', 'b', HR, '2019-01-01', 70, '/min'), encounter: { reference: 'Encounter/ea' } },
+        { ...quantity('h4', 'a', HR, '2019-01-01', 70, '/min'), resourceType: 'Procedure' },
+        JSON.stringify(quantity('h5', 'a', HR, '2019-01-01', 70, '/min')).slice(0, -3),
+        // A layout the patterns do not cover (display before reference) takes the parsing path: still checked.
+        {
+          ...quantity('h6', 'ghost', HR, '2019-01-01', 70, '/min'),
+          subject: { display: 'x', reference: 'Patient/ghost' },
+        },
+        quantity('h7', 'a', HR, '2019-01-01', 70, 'a\\b'), // an escape: parsed
+      ]),
+    });
+    const mapped = await mapBulkExport(dir, parseFhirMapping(mappingInput), FEATURES);
+    expect(mapped.report.badInputSamples.map((b) => `${b.kind} ${b.line}`)).toEqual([
+      'dangling-reference 2',
+      'mismatched-reference 3',
+      'wrong-resource-type 4',
+      'invalid-json 5',
+      'dangling-reference 6',
+    ]);
+    expect(mapped.report.resourcesRead).toBe(2 + 1 + 7);
+  });
+
   it('throws only when there is no Patient file or no usable patient', async () => {
     const empty = await writeExport({ 'Observation.ndjson': '' });
     await expect(mapBulkExport(empty, parseFhirMapping(mappingInput), FEATURES)).rejects.toMatchObject({

@@ -84,7 +84,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /** The id a reference names, for references of `type` ("Patient/1", ".../fhir/Patient/1/_history/2"). */
 function referencedId(ref: unknown, type: string): string | undefined {
   if (!isObject(ref) || typeof ref.reference !== 'string') return undefined;
-  const parts = ref.reference.split('/');
+  return idInReference(ref.reference, type);
+}
+
+function idInReference(reference: string, type: string): string | undefined {
+  const parts = reference.split('/');
   const at = parts.lastIndexOf(type);
   if (at < 0 || at + 1 >= parts.length) return undefined;
   const id = parts[at + 1];
@@ -105,6 +109,12 @@ function firstCode(cc: unknown): string {
   const c = codings(cc)[0];
   return c === undefined ? '(no coding)' : tokenOf(c.system, c.code);
 }
+
+const CODE_VALUE = /"code"\s*:\s*"([^"]*)"/g;
+const RESOURCE_TYPE = /"resourceType"\s*:\s*"([^"]*)"/;
+const ID = /"id"\s*:\s*"([^"]*)"/;
+const SUBJECT = /"(?:subject|patient)"\s*:\s*\{\s*"reference"\s*:\s*"([^"]*)"/;
+const ENCOUNTER = /"encounter"\s*:\s*\{\s*"reference"\s*:\s*"([^"]*)"/;
 
 const GENDERS: Record<string, number> = { male: 1, female: 0, other: Number.NaN, unknown: Number.NaN };
 
@@ -178,10 +188,12 @@ export async function mapBulkExport(
   const readAll = async (
     type: FhirResourceType,
     onResource: (r: Json, file: string, line: number) => void,
+    skim?: (text: string, file: string, line: number) => boolean,
   ) => {
     for (const path of files.byType[type]) {
       const file = basename(path);
       const lines = await forEachLine(path, (text, line) => {
+        if (skim?.(text, file, line)) return;
         const r = resourceOf(text, type, file, line);
         if (r !== undefined) onResource(r, file, line);
       });
@@ -513,99 +525,183 @@ export async function mapBulkExport(
     return Number.NaN;
   };
 
+  /**
+   * Most of an export is codes no feature reads. Such a line is not parsed: it is checked for framing, type and
+   * references with patterns over its text, and left. A line carrying a mapped code, a backslash (an escape the
+   * patterns would misread) or an unusual layout the patterns do not find takes the full path (JSON.parse).
+   */
+  const mappedCodes = new Set<string>();
+  for (const type of ['Observation', 'Condition', 'MedicationStatement'] as const) {
+    for (const key of byCode[type].keys()) mappedCodes.add(key.slice(key.lastIndexOf('|') + 1));
+  }
+  const skimmer =
+    (type: FhirResourceType) =>
+    (text: string, file: string, line: number): boolean => {
+      if (text.includes('\\')) return false;
+      CODE_VALUE.lastIndex = 0;
+      for (let m = CODE_VALUE.exec(text); m !== null; m = CODE_VALUE.exec(text)) {
+        if (mappedCodes.has(m[1])) return false;
+      }
+      const resourceType = RESOURCE_TYPE.exec(text)?.[1];
+      const subject = SUBJECT.exec(text)?.[1];
+      const encounter = text.includes('"encounter"') ? ENCOUNTER.exec(text)?.[1] : null;
+      const framed = text.trimStart().startsWith('{') && text.trimEnd().endsWith('}');
+      if (framed && (resourceType === undefined || subject === undefined || encounter === undefined))
+        return false;
+      resourcesRead++;
+      const id = ID.exec(text)?.[1] ?? '?';
+      if (!framed) {
+        bad.add(
+          'invalid-json',
+          file,
+          line,
+          'the line is not a JSON object (it does not start with { and end with })',
+        );
+      } else if (resourceType !== type) {
+        bad.add(
+          'wrong-resource-type',
+          file,
+          line,
+          `resourceType ${JSON.stringify(resourceType)} in a ${type} file`,
+        );
+      } else {
+        const pid = idInReference(subject ?? '', 'Patient');
+        const p = pid === undefined ? undefined : patients.index.get(pid);
+        if (p === undefined) {
+          bad.add(
+            'dangling-reference',
+            file,
+            line,
+            `${type}/${id}.subject: ${subject ?? ''} is not a Patient in the export`,
+          );
+        } else if (typeof encounter === 'string') {
+          const e = idInReference(encounter, 'Encounter');
+          const owner = e === undefined ? undefined : encounters.patientOf(e);
+          if (e === undefined || owner === undefined || owner < 0) {
+            bad.add(
+              'dangling-reference',
+              file,
+              line,
+              `${type}/${id}.encounter is not an Encounter in the export`,
+            );
+          } else if (owner !== p) {
+            bad.add(
+              'mismatched-reference',
+              file,
+              line,
+              `${type}/${id}: Encounter/${e} belongs to another patient than its subject`,
+            );
+          }
+        }
+      }
+      return true;
+    };
+
   const EXCLUDED_OBSERVATION = new Set(['entered-in-error', 'cancelled', 'registered']);
-  await readAll('Observation', (r, file, line) => {
-    const p = subjectOf(r, 'Observation', file, line);
-    if (p === undefined || !encounterMatches(r, 'Observation', p, file, line)) return;
-    const codes = codings(r.code);
-    if (codes.length === 0) {
-      bad.add('invalid-resource', file, line, `Observation/${String(r.id)}.code has no coding`);
-      return;
-    }
-    let matched: Target[] | undefined;
-    for (const c of codes) {
-      const list = byCode.Observation.get(tokenOf(c.system, c.code));
-      if (list !== undefined) matched = matched === undefined ? list : [...new Set([...matched, ...list])];
-    }
-    if (matched === undefined) return;
-    if (typeof r.status === 'string' && EXCLUDED_OBSERVATION.has(r.status)) {
-      resourcesExcluded++;
-      return;
-    }
-    const day = fhirDay(
-      r.effectiveDateTime ??
-        r.effectiveInstant ??
-        (isObject(r.effectivePeriod) ? r.effectivePeriod.start : undefined) ??
-        r.issued,
-    );
-    if (day === undefined) {
-      bad.add('invalid-date', file, line, `Observation/${String(r.id)} has no effective date`);
-      return;
-    }
-    // A resource with a bad value is used for nothing (not even counted), and is one piece of bad input however
-    // many features read it.
-    const values = new Float64Array(matched.length);
-    for (let i = 0; i < matched.length; i++) {
-      if (matched[i].aggregate === 'count') continue;
-      const v = valueFor(matched[i], r);
-      if (typeof v !== 'number') {
-        bad.add(v.kind, file, line, v.detail);
+  await readAll(
+    'Observation',
+    (r, file, line) => {
+      const p = subjectOf(r, 'Observation', file, line);
+      if (p === undefined || !encounterMatches(r, 'Observation', p, file, line)) return;
+      const codes = codings(r.code);
+      if (codes.length === 0) {
+        bad.add('invalid-resource', file, line, `Observation/${String(r.id)}.code has no coding`);
         return;
       }
-      values[i] = v;
-    }
-    let used = false;
-    let noValue = false;
-    matched.forEach((t, i) => {
-      if (t.aggregate === 'count') used = record(t, p, day, 1) || used;
-      else if (Number.isNaN(values[i])) noValue = true;
-      else used = record(t, p, day, values[i]) || used;
-    });
-    if (used) resourcesUsed++;
-    else if (noValue) resourcesExcluded++;
-  });
-
-  const EXCLUDED_VERIFICATION = new Set(['entered-in-error', 'refuted']);
-  const readEvents = (type: 'Condition' | 'MedicationStatement') =>
-    readAll(type, (r, file, line) => {
-      const p = subjectOf(r, type, file, line);
-      if (p === undefined || !encounterMatches(r, type, p, file, line)) return;
-      const concept = type === 'Condition' ? r.code : r.medicationCodeableConcept;
       let matched: Target[] | undefined;
-      for (const c of codings(concept)) {
-        const list = byCode[type].get(tokenOf(c.system, c.code));
+      for (const c of codes) {
+        const list = byCode.Observation.get(tokenOf(c.system, c.code));
         if (list !== undefined) matched = matched === undefined ? list : [...new Set([...matched, ...list])];
       }
       if (matched === undefined) return;
-      const verification = codings(r.verificationStatus)[0]?.code;
-      if (
-        (verification !== undefined && EXCLUDED_VERIFICATION.has(verification)) ||
-        r.status === 'entered-in-error' ||
-        r.status === 'not-taken'
-      ) {
+      if (typeof r.status === 'string' && EXCLUDED_OBSERVATION.has(r.status)) {
         resourcesExcluded++;
         return;
       }
-      const when =
-        type === 'Condition'
-          ? (r.onsetDateTime ?? (isObject(r.onsetPeriod) ? r.onsetPeriod.start : undefined) ?? r.recordedDate)
-          : (r.effectiveDateTime ??
-            (isObject(r.effectivePeriod) ? r.effectivePeriod.start : undefined) ??
-            r.dateAsserted);
-      const day = fhirDay(when);
+      const day = fhirDay(
+        r.effectiveDateTime ??
+          r.effectiveInstant ??
+          (isObject(r.effectivePeriod) ? r.effectivePeriod.start : undefined) ??
+          r.issued,
+      );
       if (day === undefined) {
-        bad.add(
-          'invalid-date',
-          file,
-          line,
-          `${type}/${String(r.id)} has no onset, effective or recorded date`,
-        );
+        bad.add('invalid-date', file, line, `Observation/${String(r.id)} has no effective date`);
         return;
       }
+      // A resource with a bad value is used for nothing (not even counted), and is one piece of bad input however
+      // many features read it.
+      const values = new Float64Array(matched.length);
+      for (let i = 0; i < matched.length; i++) {
+        if (matched[i].aggregate === 'count') continue;
+        const v = valueFor(matched[i], r);
+        if (typeof v !== 'number') {
+          bad.add(v.kind, file, line, v.detail);
+          return;
+        }
+        values[i] = v;
+      }
       let used = false;
-      for (const t of matched) used = record(t, p, day, 1) || used;
+      let noValue = false;
+      matched.forEach((t, i) => {
+        if (t.aggregate === 'count') used = record(t, p, day, 1) || used;
+        else if (Number.isNaN(values[i])) noValue = true;
+        else used = record(t, p, day, values[i]) || used;
+      });
       if (used) resourcesUsed++;
-    });
+      else if (noValue) resourcesExcluded++;
+    },
+    skimmer('Observation'),
+  );
+
+  const EXCLUDED_VERIFICATION = new Set(['entered-in-error', 'refuted']);
+  const readEvents = (type: 'Condition' | 'MedicationStatement') =>
+    readAll(
+      type,
+      (r, file, line) => {
+        const p = subjectOf(r, type, file, line);
+        if (p === undefined || !encounterMatches(r, type, p, file, line)) return;
+        const concept = type === 'Condition' ? r.code : r.medicationCodeableConcept;
+        let matched: Target[] | undefined;
+        for (const c of codings(concept)) {
+          const list = byCode[type].get(tokenOf(c.system, c.code));
+          if (list !== undefined)
+            matched = matched === undefined ? list : [...new Set([...matched, ...list])];
+        }
+        if (matched === undefined) return;
+        const verification = codings(r.verificationStatus)[0]?.code;
+        if (
+          (verification !== undefined && EXCLUDED_VERIFICATION.has(verification)) ||
+          r.status === 'entered-in-error' ||
+          r.status === 'not-taken'
+        ) {
+          resourcesExcluded++;
+          return;
+        }
+        const when =
+          type === 'Condition'
+            ? (r.onsetDateTime ??
+              (isObject(r.onsetPeriod) ? r.onsetPeriod.start : undefined) ??
+              r.recordedDate)
+            : (r.effectiveDateTime ??
+              (isObject(r.effectivePeriod) ? r.effectivePeriod.start : undefined) ??
+              r.dateAsserted);
+        const day = fhirDay(when);
+        if (day === undefined) {
+          bad.add(
+            'invalid-date',
+            file,
+            line,
+            `${type}/${String(r.id)} has no onset, effective or recorded date`,
+          );
+          return;
+        }
+        let used = false;
+        for (const t of matched) used = record(t, p, day, 1) || used;
+        if (used) resourcesUsed++;
+      },
+      skimmer(type),
+    );
+
   await readEvents('Condition');
   await readEvents('MedicationStatement');
 
