@@ -5,8 +5,13 @@ import { skellamBound } from './skellam.js';
 
 export interface DistributedDpRequest {
   bits: number;
-  /** Silos invited to the round: each adds 1/silos of the noise. */
+  /** Silos invited to the round: the overflow bound holds for all of them. */
   silos: number;
+  /**
+   * The fewest silos whose noise can reach the sum (the round aborts below it): each adds 1/noiseShares of the
+   * noise, so even then the sum carries all of it, and more when more survive. Default: every silo.
+   */
+  noiseShares?: number;
   /** L2 clip norm of one silo's update; also the per-coordinate clip range. */
   clipNorm: number;
   /** Noise standard deviation of the full sum over its L2 sensitivity (σ / Δ₂). */
@@ -17,7 +22,7 @@ export interface DistributedDpRequest {
 
 export interface DistributedDpPlan {
   scale: number;
-  /** Skellam parameter each silo adds: Poisson(μ/n) − Poisson(μ/n) per word. */
+  /** Skellam parameter each silo adds: Poisson(μ/m) − Poisson(μ/m) per word, m = noiseShares. */
   muPerSilo: number;
   /** L2 and L1 sensitivity of one silo's quantized vector, in integer units. */
   l2: number;
@@ -44,14 +49,21 @@ function sensitivities(scale: number, clipNorm: number, dimension: number): { l2
 export function planDistributedDp(r: DistributedDpRequest): DistributedDpPlan {
   if (!(r.noiseMultiplier > 0 && Number.isFinite(r.noiseMultiplier)))
     throw new SecAggError('INVALID_PARAMETERS', `the noise multiplier must be > 0, got ${r.noiseMultiplier}`);
+  const shares = r.noiseShares ?? r.silos;
+  if (!Number.isInteger(shares) || shares < 1 || shares > r.silos)
+    throw new SecAggError(
+      'INVALID_PARAMETERS',
+      `noiseShares must be an integer from 1 to ${r.silos}, got ${shares}`,
+    );
   const room = 2 ** (r.bits - 1) - 1;
   const at = (scale: number) => {
     const { l2, l1 } = sensitivities(scale, r.clipNorm, r.dimension);
     const mu = (r.noiseMultiplier * l2) ** 2 / 2;
-    const noiseBound = skellamBound(mu);
+    // With every silo surviving the sum carries μ·n/m: the headroom is for that.
+    const noiseBound = skellamBound((mu * r.silos) / shares);
     return {
       scale,
-      muPerSilo: mu / r.silos,
+      muPerSilo: mu / shares,
       l2,
       l1,
       noiseBound,
@@ -69,7 +81,7 @@ export function planDistributedDp(r: DistributedDpRequest): DistributedDpPlan {
   // which the Poisson sampler computes in doubles (exact only up to μ ≈ 1e12).
   const plan = at(Math.min(lo, (100 * Math.sqrt(r.dimension)) / r.clipNorm));
   // Fewer than 16 levels per clip norm would make the rounding error swamp the update.
-  if (!plan.fits || plan.scale * r.clipNorm < 16 || plan.muPerSilo * r.silos > MAX_MU)
+  if (!plan.fits || plan.scale * r.clipNorm < 16 || plan.muPerSilo > MAX_MU)
     throw new SecAggError(
       'INVALID_PARAMETERS',
       `${r.bits} bits cannot hold the sum of ${r.silos} silos with noise multiplier ${r.noiseMultiplier} at ` +

@@ -111,9 +111,13 @@ export class SecAggRounds {
       server = new SecAggServer(config);
       const p = privacy?.spec;
       if (privacy && p) {
+        // The noise is planned for the fewest silos a round can be unmasked with (the protocol's threshold, the
+        // job's quorum): each adds 1/floor of it, so even then the sum carries all the noise the target needs.
+        const floor = Math.min(participants.length, Math.max(server.minimumSurvivors, spec.minSilos));
         const plan = planDistributedDp({
           bits: sa.bits,
           silos: participants.length,
+          noiseShares: floor,
           clipNorm: p.clipNorm,
           noiseMultiplier: p.noiseMultiplier,
           dimension: length,
@@ -125,10 +129,10 @@ export class SecAggRounds {
             noiseMultiplier: noise.noiseMultiplier,
             skellam: { mu: noise.mu, l1: noise.l1, l2: noise.l2 },
           };
-        }, server.minimumSurvivors);
+        }, floor);
         if (!privacy.allowsAnotherRound())
           throw new SecAggRoundFailure(
-            `round ${active.round} could exceed the privacy target if only ${server.minimumSurvivors} silos' noise reached the sum`,
+            `round ${active.round} could exceed the privacy target if only ${floor} silos' noise reached the sum`,
           );
         codec = {
           bits: sa.bits,

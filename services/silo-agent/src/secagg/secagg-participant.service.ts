@@ -19,6 +19,7 @@ import {
   keysFromWire,
   keysToWire,
   planDistributedDp,
+  minimumSurvivors,
   quantizationScale,
   sealedFromWire,
   sealedToWire,
@@ -180,7 +181,7 @@ export class SecAggParticipant {
           digest: digest.toString('hex'),
           bytes: bytes.byteLength,
           exampleCount: dp ? 0 : trained.exampleCount,
-          ...(dp ? { skellam: this.skellamCharge(codec, round.wire as SecAggRoundConfig) } : {}),
+          ...(dp ? { skellam: this.skellamCharge(round.spec, codec, round.wire as SecAggRoundConfig) } : {}),
         });
         return;
       }
@@ -230,6 +231,7 @@ export class SecAggParticipant {
       const plan = planDistributedDp({
         bits: sa.bits,
         silos: n,
+        noiseShares: Math.min(n, Math.max(minimumSurvivors(configFromWire(c)), spec.minSilos)),
         clipNorm: privacy.clipNorm,
         noiseMultiplier: privacy.noiseMultiplier,
         dimension: c.length,
@@ -264,15 +266,21 @@ export class SecAggParticipant {
     };
   }
 
-  /** What this silo's records are charged: the Skellam release with every invited silo's share of the noise. */
+  /**
+   * What this silo's records are charged: the Skellam release with the noise of the fewest silos the round can be
+   * unmasked with, as the aggregator plans it (this silo cannot know how many survived; more only add noise).
+   */
   private skellamCharge(
+    spec: JobSpec,
     codec: InputCodec,
     c: SecAggRoundConfig,
   ): SkellamMechanism & { noiseMultiplier: number } {
     const d = c.length;
     const l2 = codec.scale * codec.clipNorm + Math.sqrt(d);
     const l1 = Math.min(l2 * l2, Math.sqrt(d) * l2);
-    const mu = codec.noiseMu * c.participants.length;
+    const n = c.participants.length;
+    const floor = Math.min(n, Math.max(minimumSurvivors(configFromWire(c)), spec.minSilos));
+    const mu = codec.noiseMu * floor;
     return { mu, l1, l2, noiseMultiplier: Math.sqrt(2 * mu) / l2 };
   }
 
