@@ -135,6 +135,24 @@ describe('signUpdate / verifyUpdate', () => {
     expect(await codeOf(verifyUpdate(decision, silo.publicKey, claims))).toBe('SIGNATURE_MALFORMED');
   });
 
+  it('binds a wire encoding other than float32, leaving float32 digests as they were', async () => {
+    expect(canonicalUpdateDigest({ ...claims, wireEncoding: 'float32' })).toEqual(
+      canonicalUpdateDigest(claims),
+    );
+    const int8 = canonicalUpdateDigest({ ...claims, wireEncoding: 'int8' });
+    expect(int8).not.toEqual(canonicalUpdateDigest(claims));
+    expect(int8).not.toEqual(canonicalUpdateDigest({ ...claims, wireEncoding: 'float16' }));
+    const jws = await signUpdate(silo, { ...claims, wireEncoding: 'int8' });
+    await expect(
+      verifyUpdate(jws, silo.publicKey, { ...claims, wireEncoding: 'int8' }),
+    ).resolves.toBeUndefined();
+    // A header relabelled float16 (or stripped to float32) no longer matches what the silo signed.
+    expect(await codeOf(verifyUpdate(jws, silo.publicKey, { ...claims, wireEncoding: 'float16' }))).toBe(
+      'SIGNATURE_MISMATCH',
+    );
+    expect(await codeOf(verifyUpdate(jws, silo.publicKey, claims))).toBe('SIGNATURE_MISMATCH');
+  });
+
   it('refuses to sign unusable claims', async () => {
     expect(await codeOf(signUpdate(silo, { ...claims, round: -1 }))).toBe('CLAIMS_INVALID');
   });

@@ -5,7 +5,8 @@
 //
 // canonicalUpdateDigest = SHA-256( field("cohort/v1/update") ‖ field(utf8 jobId) ‖ u32be(round)
 //                                  ‖ field(utf8 siloId) ‖ field(nonce) ‖ field(payloadSha256)
-//                                  ‖ u32be(exampleCount) ‖ field(utf8 sealing) )
+//                                  ‖ u32be(exampleCount) ‖ field(utf8 sealing) [‖ field(utf8 wireEncoding)] )
+// (the wire encoding only when it is not float32, so float32 updates keep the digest they always had)
 // The example count weighs the update in the mean and the sealing names how to open it: both are signed too.
 // with field(b) = u32be(byte length of b) ‖ b (see canonical-encoding.ts). The JWS payload is these 32 bytes.
 import type { KeyObject } from 'node:crypto';
@@ -32,19 +33,27 @@ export interface UpdateClaims {
   exampleCount: number;
   /** The sealing scheme of the payload; empty for a plaintext payload. */
   sealing: string;
+  /**
+   * The plaintext's wire encoding (float32 when absent). Signed, so an update relabelled in transit fails its
+   * signature instead of being decoded as something else; float32 leaves the digest as it always was.
+   */
+  wireEncoding?: string;
 }
 
 /** The 32-byte digest an update signature covers; `CLAIMS_INVALID` when a claim is out of range. */
 export function canonicalUpdateDigest(claims: UpdateClaims): Buffer {
-  return new CanonicalEncoder(UPDATE_TAG)
+  const encoder = new CanonicalEncoder(UPDATE_TAG)
     .text('jobId', claims.jobId)
     .u32('round', claims.round)
     .text('siloId', claims.siloId)
     .bytes('nonce', claims.nonce, NONCE_BYTES)
     .bytes('payloadSha256', claims.payloadSha256, SHA256_BYTES)
     .u32('exampleCount', claims.exampleCount)
-    .text('sealing', claims.sealing, { allowEmpty: true })
-    .digest();
+    .text('sealing', claims.sealing, { allowEmpty: true });
+  if (claims.wireEncoding !== undefined && claims.wireEncoding !== 'float32') {
+    encoder.text('wireEncoding', claims.wireEncoding);
+  }
+  return encoder.digest();
 }
 
 /** A compact JWS (EdDSA, typ cohort-update+jws, kid = the silo's fingerprint) over the update digest. */

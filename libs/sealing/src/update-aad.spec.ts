@@ -58,4 +58,13 @@ describe('updateAad', () => {
       expect(aadErrorCode(() => updateAad(fields))).toBe('AAD_INVALID');
     }
   });
+
+  it('binds a wire encoding other than float32; float32 AADs are the bytes they always were', () => {
+    const base = { jobId: 'job-1', round: 3, siloId: 'cleveland' };
+    expect(updateAad({ ...base, wireEncoding: 'float32' })).toEqual(updateAad(base));
+    const int8 = updateAad({ ...base, wireEncoding: 'int8' });
+    expect(int8.subarray(0, updateAad(base).byteLength)).toEqual(updateAad(base));
+    expect(int8).not.toEqual(updateAad({ ...base, wireEncoding: 'float16' }));
+    expect(aadErrorCode(() => updateAad({ ...base, wireEncoding: '' }))).toBe('AAD_INVALID');
+  });
 });

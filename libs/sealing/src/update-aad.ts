@@ -7,11 +7,13 @@ export interface UpdateAadFields {
   readonly jobId: string;
   readonly round: number;
   readonly siloId: string;
+  /** The plaintext's wire encoding; bound only when it is not float32, so float32 AADs are unchanged. */
+  readonly wireEncoding?: string;
 }
 
 const DOMAIN = 'cohort/v1/update-aad';
 
-export function updateAad({ jobId, round, siloId }: UpdateAadFields): Buffer {
+export function updateAad({ jobId, round, siloId, wireEncoding }: UpdateAadFields): Buffer {
   if (!Number.isSafeInteger(round) || round < 0) {
     throw new SealingError('AAD_INVALID', `round must be a non-negative integer, got ${String(round)}`);
   }
@@ -22,6 +24,9 @@ export function updateAad({ jobId, round, siloId }: UpdateAadFields): Buffer {
     lengthPrefixed(utf8('jobId', jobId)),
     roundBytes,
     lengthPrefixed(utf8('siloId', siloId)),
+    ...(wireEncoding === undefined || wireEncoding === 'float32'
+      ? []
+      : [lengthPrefixed(utf8('wireEncoding', wireEncoding))]),
   ]);
 }
 

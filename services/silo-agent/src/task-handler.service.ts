@@ -262,7 +262,14 @@ export class TaskHandler {
     // int8's stochastic rounding needs no secrecy, only independence: a fresh seed per update.
     const encoding = weightsEncodingOf(job.spec.wire?.encoding);
     const plaintext = encodeUpdate(result.update, encoding, createRandom(randomInt(2 ** 48 - 1)));
-    const sealed = await seal(enclave.hpkePublicKey, plaintext, updateAad(identityClaims));
+    // The encoding is bound twice: in the sealing AAD (the enclave decodes what it opened as exactly that) and
+    // in the signature (the host refuses a relabelled header before it reads the payload).
+    const wireEncoding = encodingName(encoding);
+    const sealed = await seal(
+      enclave.hpkePublicKey,
+      plaintext,
+      updateAad({ ...identityClaims, wireEncoding }),
+    );
     plaintext.fill(0);
     const digest = sha256(sealed);
     const signatureJws = await signUpdate(this.identity, {
@@ -271,6 +278,7 @@ export class TaskHandler {
       payloadSha256: digest,
       exampleCount: result.exampleCount,
       sealing: SEALING_SCHEME,
+      wireEncoding,
     });
     const chunks: UpdateChunk[] = [
       {

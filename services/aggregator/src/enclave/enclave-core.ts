@@ -219,7 +219,11 @@ export class EnclaveCore {
     }
     let plaintext: Buffer;
     try {
-      plaintext = await open(this.sealingKeys, u.sealed, updateAad(u));
+      plaintext = await open(
+        this.sealingKeys,
+        u.sealed,
+        updateAad({ ...u, wireEncoding: encodingName(u.encoding) }),
+      );
     } catch (err) {
       throw new EnclaveError(
         'UPDATE_OPEN_FAILED',

@@ -334,6 +334,7 @@ export class FederationService {
         payloadSha256: header.payloadSha256,
         exampleCount: header.exampleCount,
         sealing: header.sealing,
+        wireEncoding: encodingName(header.encoding),
       });
     } catch (err) {
       const mismatch = err instanceof IdentityError && err.code === 'SIGNATURE_MISMATCH';
