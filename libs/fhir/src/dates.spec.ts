@@ -40,3 +40,16 @@ describe('ageInYears', () => {
     expect(ageInYears(day('1952-02-29'), day('2001-03-01'))).toBe(49);
   });
 });
+
+describe('fhirDay on plain dates', () => {
+  it('agrees with Date.UTC on every day of 1899-2101 and refuses days that do not exist', () => {
+    for (let ms = Date.UTC(1899, 0, 1); ms <= Date.UTC(2101, 11, 31); ms += 86_400_000) {
+      const iso = new Date(ms).toISOString().slice(0, 10);
+      expect(fhirDay(iso)).toBe(Math.round(ms / 86_400_000));
+    }
+    for (const bad of ['1900-02-29', '2100-02-29', '2023-04-31', '2023-00-10', '2023-1a-10', '0000-13-01']) {
+      expect(fhirDay(bad)).toBeUndefined();
+    }
+    expect(fhirDay('2000-02-29')).toBe(11016);
+  });
+});

@@ -88,10 +88,12 @@ function referencedId(ref: unknown, type: string): string | undefined {
 }
 
 function idInReference(reference: string, type: string): string | undefined {
-  const parts = reference.split('/');
-  const at = parts.lastIndexOf(type);
-  if (at < 0 || at + 1 >= parts.length) return undefined;
-  const id = parts[at + 1];
+  // The last "<type>/" that starts a path segment; the id runs to the next "/" (".../Patient/1/_history/2").
+  const at = reference.lastIndexOf(`${type}/`);
+  if (at < 0 || (at > 0 && reference.charCodeAt(at - 1) !== 47)) return undefined;
+  const start = at + type.length + 1;
+  const end = reference.indexOf('/', start);
+  const id = end < 0 ? reference.slice(start) : reference.slice(start, end);
   return id === '' ? undefined : id;
 }
 
@@ -110,7 +112,6 @@ function firstCode(cc: unknown): string {
   return c === undefined ? '(no coding)' : tokenOf(c.system, c.code);
 }
 
-const CODE_VALUE = /"code"\s*:\s*"([^"]*)"/g;
 const RESOURCE_TYPE = /"resourceType"\s*:\s*"([^"]*)"/;
 const ID = /"id"\s*:\s*"([^"]*)"/;
 const SUBJECT = /"(?:subject|patient)"\s*:\s*\{\s*"reference"\s*:\s*"([^"]*)"/;
@@ -532,16 +533,15 @@ export async function mapBulkExport(
    */
   const mappedCodes = new Set<string>();
   for (const type of ['Observation', 'Condition', 'MedicationStatement'] as const) {
-    for (const key of byCode[type].keys()) mappedCodes.add(key.slice(key.lastIndexOf('|') + 1));
+    for (const key of byCode[type].keys()) mappedCodes.add(`"${key.slice(key.lastIndexOf('|') + 1)}"`);
   }
+  // A quoted code anywhere in the line sends it down the parsing path: a superset of the lines that match.
+  const quotedCodes = [...mappedCodes];
   const skimmer =
     (type: FhirResourceType) =>
     (text: string, file: string, line: number): boolean => {
       if (text.includes('\\')) return false;
-      CODE_VALUE.lastIndex = 0;
-      for (let m = CODE_VALUE.exec(text); m !== null; m = CODE_VALUE.exec(text)) {
-        if (mappedCodes.has(m[1])) return false;
-      }
+      for (const quoted of quotedCodes) if (text.includes(quoted)) return false;
       const resourceType = RESOURCE_TYPE.exec(text)?.[1];
       const subject = SUBJECT.exec(text)?.[1];
       const encounter = text.includes('"encounter"') ? ENCOUNTER.exec(text)?.[1] : null;
