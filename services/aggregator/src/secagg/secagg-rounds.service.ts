@@ -217,11 +217,27 @@ export class SecAggRounds {
       for (const p of active.participants) if (!round.expected.has(p)) active.drop(p);
     } catch (err) {
       round.failure = err instanceof Error ? err : new Error(String(err));
+      const reason = round.failure.message;
+      const silo = err instanceof SecAggError ? err.silo : undefined;
       this.log.warn(
-        { jobId: active.jobId, round: active.round, reason: round.failure.message },
+        { audit: true, jobId: active.jobId, round: active.round, reason, siloId: silo },
         'secure aggregation aborted',
       );
-      // Nothing can be unmasked any more: the runner stops waiting and fails the round with the reason.
+      // The runner reports the round's quorum; the event and the audit trail say why the key exchange failed.
+      this.events.emit({
+        jobId: active.jobId,
+        type: 'secagg_aborted',
+        round: active.round,
+        siloId: silo ?? '',
+        message: reason,
+      });
+      await this.audit.recordRefusal('aggregator', 'secagg.aborted', `job:${active.jobId}`, {
+        jobId: active.jobId,
+        round: active.round,
+        reason,
+        ...(silo ? { siloId: silo } : {}),
+      });
+      // Nothing can be unmasked any more: the runner stops waiting and fails the round.
       for (const p of active.participants) active.drop(p);
     }
   }
