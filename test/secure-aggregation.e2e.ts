@@ -3,11 +3,15 @@
 // are refused naming the enclave mode; distributed DP is charged and stated as such.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SecAggStepKind, TaskKind, type Task } from '@cohort/protocol';
+import { SecAggClient, configFromWire, keysFromWire, keysToWire, sealedToWire } from '@cohort/secagg';
+import { HandSilo } from './support/hand-silo.js';
 import {
   EXAMPLES_DIR,
   http,
   runJob,
   startFederation,
+  waitFor,
   waitForConnected,
   type Federation,
 } from './support/federation.js';
@@ -136,5 +140,88 @@ describe('secure aggregation (masking, no enclave)', () => {
     expect(statement.mechanism).toMatch(/Skellam/);
     expect(statement.notes).toMatch(/Norm bounding is done by each silo and proven by nothing/);
     expect(statement.notes).toMatch(/DP is distributed/);
+  }, 300_000);
+
+  it('recovers the sum when a silo drops after sharing its keys: the model is the FedAvg of the four hospitals', async () => {
+    // The enclave's FedAvg of the four hospitals, before the hand-driven silo below joins.
+    const plain = await runJob(f, { ...spec, name: 'plain-one-round', rounds: 1 });
+    expect(plain.status).toBe('completed');
+    const used = plain.decisions
+      .filter((d: any) => d.accept)
+      .map((d: any) => d.siloId)
+      .sort();
+    expect(used).toEqual([...HOSPITALS].sort());
+    // Masked: the four hospitals and a silo that advertises and shares its keys, then goes silent.
+    const dropper = await HandSilo.enrol(f, 'dropper');
+    try {
+      await dropper.connect();
+      const submitted = await http('POST', `${f.gatewayUrl}/v1/jobs`, {
+        ...spec,
+        name: 'masked-dropout',
+        rounds: 1,
+        minSilos: 3,
+        gracePeriodMs: 1000,
+        secureAggregation: { protocol: 'secagg' },
+      });
+      expect(submitted.status).toBe(201);
+      const jobId = submitted.body.jobId as string;
+      const step = (kind: SecAggStepKind) => (t: Task) =>
+        t.jobId === jobId && t.kind === TaskKind.TASK_KIND_SECAGG && t.secagg?.kind === kind;
+      const advertise = await dropper.nextTask(step(SecAggStepKind.SEC_AGG_STEP_KIND_ADVERTISE), 120_000);
+      const config = configFromWire(advertise.secagg!.config!);
+      const client = new SecAggClient('dropper', config);
+      const base = { jobId, round: 1, nonce: advertise.nonce };
+      expect(
+        (
+          await dropper.secAggSubmit({
+            ...base,
+            step: SecAggStepKind.SEC_AGG_STEP_KIND_ADVERTISE,
+            keys: keysToWire(client.advertise()),
+          })
+        ).ok,
+      ).toBe(true);
+      const share = await dropper.nextTask(step(SecAggStepKind.SEC_AGG_STEP_KIND_SHARE));
+      const shares = client.shareKeys({ config, keys: share.secagg!.roster.map(keysFromWire) });
+      expect(
+        (
+          await dropper.secAggSubmit({
+            ...base,
+            step: SecAggStepKind.SEC_AGG_STEP_KIND_SHARE,
+            selfMaskCommitment: shares.selfMaskCommitment,
+            shares: shares.shares.map(sealedToWire),
+          })
+        ).ok,
+      ).toBe(true);
+      await dropper.nextTask(step(SecAggStepKind.SEC_AGG_STEP_KIND_MASK));
+      // Its pairwise masks are in the other silos' inputs: the survivors' shares of its key must remove them.
+      dropper.disconnect();
+      const masked = await waitFor(
+        'the masked job to end',
+        async () => {
+          const r = await http('GET', `${f.gatewayUrl}/v1/jobs/${jobId}`);
+          return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : undefined;
+        },
+        120_000,
+      );
+      expect({ status: masked.status, reason: masked.failureReason }).toEqual({
+        status: 'completed',
+        reason: '',
+      });
+      const accepted = masked.rounds[0].silos
+        .filter((s: any) => s.updateStatus === 'accepted')
+        .map((s: any) => s.siloId)
+        .sort();
+      expect(accepted).toEqual([...HOSPITALS].sort());
+      const a = await weightsOf(f, plain.jobId);
+      const b = await weightsOf(f, jobId);
+      let maxDiff = 0;
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+      console.log(
+        `secure aggregation with a dropout after sharing: max |w_masked − w_enclave| = ${maxDiff.toExponential(2)}`,
+      );
+      expect(maxDiff).toBeLessThan(1e-5);
+    } finally {
+      dropper.close();
+    }
   }, 300_000);
 });

@@ -353,6 +353,18 @@ export class HandSilo {
     });
   }
 
+  /** Sends a secure-aggregation message: its header and, for a masked input, the bytes in chunks. */
+  secAggSubmit(header: Record<string, unknown>, payload?: Uint8Array): Promise<CallOutcome> {
+    return new Promise((resolve) => {
+      const call = this.client.secAggSubmit((err: grpc.ServiceError | null, value: any) =>
+        resolve(outcome(err, value)),
+      );
+      call.write({ header: { siloId: this.name, ...header } });
+      for (const data of payload ? chunkBytes(payload) : []) call.write({ data });
+      call.end();
+    });
+  }
+
   /** Ends the task stream only (the silo goes offline); the client stays usable for other calls. */
   disconnect(): void {
     this.stream?.cancel();
