@@ -12,6 +12,7 @@ export {
   fhirMappingToProto,
   fhirMappingFromProto,
   describeMappingIssues,
+  describeFhirMapping,
 } from './mapping.js';
 export * from './mapping-policy.js';
 export * from './fhir-dataset-config.schema.js';

@@ -1,6 +1,7 @@
 import { LOINC, SNOMED_CT } from './codes.js';
 import { FhirError } from './errors.js';
 import {
+  describeFhirMapping,
   fhirMappingFromProto,
   fhirMappingToProto,
   mappingFeatureIssues,
@@ -163,6 +164,21 @@ describe('reviewFhirMapping', () => {
     const badUnit = parseFhirMapping({ ...full, features: [{ ...full.features[1], unit: 'mmHg' }] });
     expect(reviewFhirMapping(badUnit, fhirPolicySchema.parse({}))).toEqual([
       expect.stringMatching(/^feature "sbp": "mmHg" is not a valid UCUM unit/),
+    ]);
+  });
+});
+
+describe('describeFhirMapping', () => {
+  it('says what each feature and the label read, for the person approving the job', () => {
+    expect(describeFhirMapping(parseFhirMapping(full))).toEqual([
+      'index date: 2024-01-01',
+      'age: Patient age',
+      'sbp: mean of observation http://loinc.org|8480-6 in mm[Hg], 0 days before',
+      'chol: latest of observation http://loinc.org|14647-2 in mg/dL, the whole history before',
+      'cp: latest of observation http://loinc.org|1-1, the whole history before',
+      'htn: count of condition http://snomed.info/sct|38341003, 365 days before',
+      'visits: count of encounter (any), the whole history before',
+      'label: latest Observation atLeast 0 % with http://loinc.org|4548-4, the whole history before to 30 days after',
     ]);
   });
 });

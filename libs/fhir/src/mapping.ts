@@ -148,3 +148,22 @@ export function fhirMappingFromProto(p: ProtoMapping): unknown {
       : {}),
   };
 }
+
+/** One line per feature and one for the label, for a person deciding whether to let a job read the export. */
+export function describeFhirMapping(m: FhirMapping): string[] {
+  const codes = (cs: readonly { system: string; code: string }[] | undefined) =>
+    (cs ?? []).map((c) => `${c.system}|${c.code}`).join(' or ');
+  const window = (lookbackDays: number | undefined, horizonDays = 0) =>
+    `${lookbackDays === undefined ? 'the whole history' : `${lookbackDays} days`} before` +
+    (horizonDays > 0 ? ` to ${horizonDays} days after` : '');
+  const index = m.indexDate.kind === 'fixed' ? m.indexDate.date : "each patient's last encounter";
+  return [
+    `index date: ${index}`,
+    ...m.features.map((f) =>
+      f.source === 'patient'
+        ? `${f.name}: Patient ${f.field}`
+        : `${f.name}: ${f.aggregate} of ${f.source} ${codes(f.codes) || '(any)'}${f.source === 'observation' && f.unit ? ` in ${f.unit}` : ''}, ${window(f.lookbackDays)}`,
+    ),
+    `label: ${m.label.kind === 'condition' ? 'a Condition' : `${m.label.aggregate} Observation ${m.label.operator} ${m.label.value}${m.label.unit ? ` ${m.label.unit}` : ''}`} with ${codes(m.label.codes)}, ${window(m.label.lookbackDays, m.label.horizonDays)}`,
+  ];
+}

@@ -1,6 +1,22 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
+import { describeFhirMapping, fhirMappingFromProto, parseFhirMapping } from '@cohort/fhir';
+import type { JobSpec } from '@cohort/protocol';
 import { badArguments, report } from '../output.js';
+
+/** What a job's FHIR mapping reads, so the person approving sees it; a mapping the policy refused never waits here. */
+function fhirLines(spec: JobSpec): string[] {
+  const raw = spec.dataset?.fhir;
+  if (!raw) return [];
+  try {
+    return [
+      '    FHIR mapping:',
+      ...describeFhirMapping(parseFhirMapping(fhirMappingFromProto(raw))).map((l) => `      ${l}`),
+    ];
+  } catch (err) {
+    return [`    FHIR mapping: invalid (${(err as Error).message.split('\n')[0]})`];
+  }
+}
 
 /**
  * On the hospital's side: `cohort silo jobs` lists offers waiting for a person; `cohort silo approve|reject`
@@ -24,6 +40,7 @@ export function registerSiloApprovalCommands(silo: Command): void {
                   `${p.jobId}  "${p.spec.name}" by ${p.submittedBy}, received ${new Date(p.receivedAtUnixMs).toISOString()}`,
                   `    model ${p.spec.model?.template ?? '?'}, dataset ${p.spec.dataset?.id ?? '?'} (${p.spec.dataset?.features.join(', ') ?? ''})`,
                   `    ${p.spec.rounds} rounds, quorum ${p.spec.minSilos}, privacy ${p.spec.privacy?.enabled ? `ε ${p.spec.privacy.targetEpsilon}, δ ${p.spec.privacy.delta}` : 'none requested'}`,
+                  ...fhirLines(p.spec),
                   `    local rules: ${p.checks}`,
                 ].join('\n'),
               )
