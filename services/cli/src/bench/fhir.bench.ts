@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import os from 'node:os';
 import { mkdtemp, rm, stat, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ interface Measurement {
   patients: number;
   badInput: number;
   seconds: number;
+  cpuSeconds: number;
   retainedHeapMB: number;
   maxRssMB: number;
 }
@@ -69,6 +71,8 @@ async function benchFhir(patients: number, yearsList: number[]): Promise<Record<
         badInputFound: m.badInput,
         seconds: round(m.seconds),
         resourcesPerSecond: Math.round(m.resources / m.seconds),
+        cpuSeconds: round(m.cpuSeconds),
+        resourcesPerCpuSecond: Math.round(m.resources / m.cpuSeconds),
         retainedHeapMB: round(m.retainedHeapMB),
         maxRssMB: round(m.maxRssMB),
       });
@@ -78,6 +82,7 @@ async function benchFhir(patients: number, yearsList: number[]): Promise<Record<
     await rm(root, { recursive: true, force: true });
   }
   const rates = sizes.map((s) => s.resourcesPerSecond as number);
+  const cpuRates = sizes.map((s) => s.resourcesPerCpuSecond as number);
   const heaps = sizes.map((s) => s.retainedHeapMB as number);
   const resources = sizes.map((s) => s.resources as number);
   return {
@@ -86,6 +91,10 @@ async function benchFhir(patients: number, yearsList: number[]): Promise<Record<
     features: mapping.features.length,
     sizes,
     minResourcesPerSecond: Math.min(...rates),
+    minResourcesPerCpuSecond: Math.min(...cpuRates),
+    // Wall-clock figures depend on what else runs; the load average says how much did.
+    loadAverage: os.loadavg()[0],
+    cpus: os.availableParallelism(),
     resourcesGrowth: round(Math.max(...resources) / Math.min(...resources)),
     retainedHeapGrowth: round(Math.max(...heaps) / Math.min(...heaps)),
     targets: { resourcesPerSecond: TARGET_RESOURCES_PER_SECOND },
