@@ -17,6 +17,7 @@ interface SimulateFlags {
   rule?: string;
   seed: number;
   home?: string;
+  databaseUrl?: string;
   json?: boolean;
 }
 
@@ -58,6 +59,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--rule <name>', "overrides the job's aggregation rule")
     .option('--seed <n>', 'seed of the split and the synthetic data', parsePositiveInt('--seed'), 1)
     .option('--home <dir>', 'state and logs (replaced on every run)', '.cohort/simulate')
+    .option(
+      '--database-url <url>',
+      "the aggregator's PostgreSQL database, empty (default: embedded PGlite in the run's folder)",
+    )
     .option('--json', 'print one JSON object as the last line of standard output')
     .action(async (o: SimulateFlags) => {
       if (!SPLITS.includes(o.split as Split)) {
@@ -80,6 +85,7 @@ export function registerSimulateCommand(program: Command): void {
         rule: o.rule,
         seed: o.seed,
         home: o.home,
+        databaseUrl: o.databaseUrl,
         quiet: Boolean(o.json),
       });
       report(Boolean(o.json), result, () => formatSimulation(result));
