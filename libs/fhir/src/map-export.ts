@@ -175,7 +175,7 @@ export async function mapBulkExport(
         'wrong-resource-type',
         file,
         line,
-        `resourceType ${JSON.stringify(r.resourceType ?? null)} in a ${type} file`,
+        `resourceType ${JSON.stringify(r.resourceType ?? null)} in a file of ${type} resources`,
       );
       return undefined;
     }
@@ -562,7 +562,7 @@ export async function mapBulkExport(
           'wrong-resource-type',
           file,
           line,
-          `resourceType ${JSON.stringify(resourceType)} in a ${type} file`,
+          `resourceType ${JSON.stringify(resourceType)} in a file of ${type} resources`,
         );
       } else {
         const pid = idInReference(subject ?? '', 'Patient');
