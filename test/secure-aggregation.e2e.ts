@@ -155,6 +155,7 @@ describe('secure aggregation (masking, no enclave)', () => {
     const dropper = await HandSilo.enrol(f, 'dropper');
     try {
       await dropper.connect();
+      await waitForConnected(f, HOSPITALS.length + 1);
       const submitted = await http('POST', `${f.gatewayUrl}/v1/jobs`, {
         ...spec,
         name: 'masked-dropout',
