@@ -111,7 +111,7 @@ async function defaultJob(o: SimulationOptions, plan: Awaited<ReturnType<typeof 
     roundTimeoutMs: 600_000,
     offerTimeoutMs: 300_000,
     // One full-batch step per round: the scale runs measure the protocol, not the optimiser.
-    local: { epochs: 1, batchSize: o.rowsPerSilo, learningRate: 0.5 },
+    local: { epochs: 1, batchSize: o.rowsPerSilo, learningRate: 0.1 },
     aggregation: { rule: 'fedavg' },
     seed: o.seed,
   } satisfies Record<string, unknown>;
