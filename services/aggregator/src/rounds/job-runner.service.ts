@@ -425,30 +425,6 @@ export class JobRunner implements OnApplicationShutdown {
         ? { ...(await this.secagg.release(jobId, round)), scores: [] as EnclaveOutlierScore[] }
         : await this.enclave.release(jobId, round);
       this.reportOutliers(jobId, round, released.scores);
-      // One group commit for the round's evidence: whose update went in (by the digest the silo logged as sent).
-      const audited = Promise.all([
-        ...[...active.accepted.values()].map((a) =>
-          this.audit.record('aggregator', 'update.accepted', `job:${jobId}`, {
-            jobId,
-            round,
-            siloId: a.siloId,
-            updateDigest: a.updateDigest,
-            exampleCount: a.exampleCount,
-          }),
-        ),
-        ...released.scores
-          .filter((s) => s.flagged)
-          .map((s) =>
-            this.audit.record('aggregator', 'outlier.flagged', `job:${jobId}`, {
-              jobId,
-              round,
-              siloId: s.siloId,
-              distance: s.distance,
-              cosine: s.cosine,
-              norm: s.norm,
-            }),
-          ),
-      ]);
       const next = applyServerOptimizer(
         optimizer.kind as ServerOptimizerKind,
         optimizer,
@@ -472,30 +448,6 @@ export class JobRunner implements OnApplicationShutdown {
       }
       const bytes = packFloat32(next.weights);
       const model: GlobalModel = { weights: next.weights, bytes, sha256: sha256(bytes) };
-      // The round's evidence is written while the silos evaluate, and is durable before the round is recorded
-      // as completed (awaited below): off the critical path, never skipped.
-      const evidence = Promise.all([
-        audited,
-        this.audit.record('aggregator', 'aggregate.released', `job:${jobId}`, {
-          jobId,
-          round,
-          updates: active.accepted.size,
-          rule: spec.aggregation?.rule ?? 'fedavg',
-          modelSha256: model.sha256.toString('hex'),
-        }),
-        ...(dp && epsilonSpent !== undefined
-          ? [
-              this.audit.record('aggregator', 'privacy.spent', `job:${jobId}`, {
-                jobId,
-                round,
-                epsilonCumulative: epsilonSpent,
-                delta: dp.privacy.spec.delta,
-                noiseMultiplier: dp.privacy.spec.noiseMultiplier,
-              }),
-            ]
-          : []),
-      ]);
-      evidence.catch(() => undefined);
       const recording = this.rounds.recordAggregate(
         jobId,
         round,
@@ -508,6 +460,54 @@ export class JobRunner implements OnApplicationShutdown {
         dp && epsilonSpent !== undefined ? { state: dp.privacy.state(), epsilonSpent } : undefined,
       );
       recording.catch(() => undefined);
+      // The round's evidence — whose update went in (by the digest the silo logged as sent), outliers, the release
+      // and the privacy spent — is one group commit written once the model is durable (a round whose recording
+      // failed is rerun, and its release is audited once), while the silos evaluate, and before the round is
+      // recorded as completed (awaited in closeRound).
+      const evidence = recording.then(() =>
+        Promise.all([
+          ...[...active.accepted.values()].map((a) =>
+            this.audit.record('aggregator', 'update.accepted', `job:${jobId}`, {
+              jobId,
+              round,
+              siloId: a.siloId,
+              updateDigest: a.updateDigest,
+              exampleCount: a.exampleCount,
+            }),
+          ),
+          ...released.scores
+            .filter((s) => s.flagged)
+            .map((s) =>
+              this.audit.record('aggregator', 'outlier.flagged', `job:${jobId}`, {
+                jobId,
+                round,
+                siloId: s.siloId,
+                distance: s.distance,
+                cosine: s.cosine,
+                norm: s.norm,
+              }),
+            ),
+          this.audit.record('aggregator', 'aggregate.released', `job:${jobId}`, {
+            jobId,
+            round,
+            updates: active.accepted.size,
+            rule: spec.aggregation?.rule ?? 'fedavg',
+            modelSha256: model.sha256.toString('hex'),
+          }),
+          ...(dp && epsilonSpent !== undefined
+            ? [
+                this.audit.record('aggregator', 'privacy.spent', `job:${jobId}`, {
+                  jobId,
+                  round,
+                  epsilonCumulative: epsilonSpent,
+                  delta: dp.privacy.spec.delta,
+                  noiseMultiplier: dp.privacy.spec.noiseMultiplier,
+                }),
+              ]
+            : []),
+        ]),
+      );
+      evidence.catch(() => undefined);
       // A model too large to ride with the task is fetched from the database, so it must be stored first.
       if (inline(bytes).byteLength === 0) await recording;
 
