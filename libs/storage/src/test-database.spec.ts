@@ -6,8 +6,9 @@ describe('openTestDatabase', () => {
   it('answers whether Docker runs within about a second, even with no engine', async () => {
     const started = Date.now();
     expect(typeof (await isDockerAvailable(1000))).toBe('boolean');
-    // The probe is bounded by its timeout; loading testcontainers the first time adds a little.
-    expect(Date.now() - started).toBeLessThan(3000);
+    // The probe is bounded by its 1 s timeout; loading testcontainers the first time adds a few seconds on a
+    // loaded CI machine. What must not happen is waiting on Docker's own, much longer, connection timeouts.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('opens an empty, working database and says which kind it is', async () => {
