@@ -9,7 +9,7 @@ import {
 import { publicKeyFromRaw, verifyReceipt } from '@cohort/identity';
 import { WeightsEncoding, unpackFloat32 } from '@cohort/protocol';
 import { createRandom } from '@cohort/model';
-import { INT8_BLOCK, encodeUpdate } from '@cohort/quantization';
+import { INT8_BLOCK, encodeUpdate, encodingName } from '@cohort/quantization';
 import { seal, updateAad } from '@cohort/sealing';
 import { EnclaveCore, EnclaveError, type Attester } from './enclave-core.js';
 
@@ -37,7 +37,8 @@ async function sealedUpdate(
   const sealed = await seal(
     core.describe().hpkePublicKey,
     encodeUpdate(Float32Array.from(values), encoding, random),
-    updateAad({ jobId, round, siloId }),
+    // As a silo seals: the encoding is bound into the AAD (float32 leaves it out).
+    updateAad({ jobId, round, siloId, wireEncoding: encodingName(encoding) }),
   );
   return {
     jobId,
@@ -91,12 +92,13 @@ describe('EnclaveCore', () => {
       ...(await sealedUpdate(core, 'b', [3, 0.5, 65504], 1, 'job', F16)),
       exampleCount: 3,
     });
-    // In float32 the payload has the wrong encoding; labelled float16 but packed float32, the wrong size.
+    // In float32 the payload has the wrong encoding for the round.
     expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'c', [1, 2, 3])))).toBe(
       'UPDATE_UNSUPPORTED_ENCODING',
     );
+    // Relabelled float16 after sealing: the encoding is bound into the AAD, so it does not even open.
     const mislabelled = { ...(await sealedUpdate(core, 'd', [1, 2, 3])), encoding: F16 };
-    expect(await codeOf(core.addUpdate(mislabelled))).toBe('UPDATE_SIZE_MISMATCH');
+    expect(await codeOf(core.addUpdate(mislabelled))).toBe('UPDATE_OPEN_FAILED');
     // 65520 rounds to Infinity in binary16: refused as non-finite after decoding.
     expect(await codeOf(core.addUpdate(await sealedUpdate(core, 'e', [1, 65520, 0], 1, 'job', F16)))).toBe(
       'UPDATE_NON_FINITE',
@@ -120,7 +122,7 @@ describe('EnclaveCore', () => {
       await core.addUpdate(await sealedUpdate(core, `s${s}`, truth, 1, 'job', I8, random));
     }
     const bad = await sealedUpdate(core, 'x', truth, 1, 'job', WeightsEncoding.WEIGHTS_ENCODING_FLOAT16);
-    expect(await codeOf(core.addUpdate({ ...bad, encoding: I8 }))).toBe('UPDATE_SIZE_MISMATCH');
+    expect(await codeOf(core.addUpdate({ ...bad, encoding: I8 }))).toBe('UPDATE_OPEN_FAILED');
     const mean = unpackFloat32(core.release('job', 1).aggregate);
     const scale = Math.max(...truth.map(Math.abs));
     let bias = 0;
