@@ -6,7 +6,8 @@ import { initTensorflow } from '@cohort/training';
 import { SiloConfig } from '../../../silo-agent/src/config.js';
 import { CliError } from '../output.js';
 import { GatewayClient } from '../gateway-client.js';
-import { freePort, startService, type ServiceProcess } from './processes.js';
+import { startService, type ServiceProcess } from './processes.js';
+import { startCentralServices } from './central-services.js';
 import { initFederation } from '../federation-init.js';
 import { writeDemoSiloConfig } from './silo-configs.js';
 import { RoundProgress } from './progress.js';
@@ -178,54 +179,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const services: ServiceProcess[] = [];
   let releaseSignals: (() => void) | undefined;
   try {
-    const [aggregatorPort, gatewayPort] = [await freePort(), await freePort()];
-    const aggregatorUrl = `127.0.0.1:${aggregatorPort}`;
     const federation = await initFederation(join(home, 'federation'));
     say(
       options.quiet,
       `Federation created in ${federation.dir}: local CA, mTLS certificates, INSECURE-DEV attestation authority`,
     );
-    say(
-      options.quiet,
-      `Starting the aggregator on ${aggregatorUrl} (embedded PostgreSQL in ${home}/aggregator; enclave ${federation.enclaveMeasurement.slice(0, 16)}…)`,
-    );
-    const aggregator = await startService(
-      'aggregator',
-      [
-        'aggregator',
-        'start',
-        '--port',
-        String(aggregatorPort),
-        '--data-dir',
-        join(home, 'aggregator'),
-        '--federation',
-        federation.dir,
-      ],
-      { logFile: join(logs, 'aggregator.log') },
-    );
-    services.push(aggregator);
-    services.push(
-      await startService(
-        'gateway',
-        [
-          'gateway',
-          'start',
-          '--port',
-          String(gatewayPort),
-          '--aggregator',
-          aggregatorUrl,
-          '--federation',
-          federation.dir,
-        ],
-        { logFile: join(logs, 'gateway.log') },
-      ),
+    const { aggregator, aggregatorUrl, gatewayUrl } = await startCentralServices(
+      {
+        home,
+        federationDir: federation.dir,
+        logs,
+        announce: (url) =>
+          say(
+            options.quiet,
+            `Starting the aggregator on ${url} (embedded PostgreSQL in ${home}/aggregator; enclave ${federation.enclaveMeasurement.slice(0, 16)}…)`,
+          ),
+      },
+      services,
     );
     // Signed in through the federation's development issuer: one person who enrols the silos and runs the jobs.
     const issuer = await DevIssuer.create({
       issuer: DEFAULT_DEV_ISSUER_URL,
       keyDir: federation.devIssuerDir,
     });
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const gateway = new GatewayClient(
       gatewayUrl,
       await issuer.mint({
@@ -269,10 +245,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const dashboard = await demoDashboard(issuer, gatewayUrl);
     say(options.quiet && !options.serve, formatDashboard(dashboard));
 
-    const spec = JSON.parse(await readFile(join(examplesDir, 'job.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >;
+    const spec = JSON.parse(await readFile(join(examplesDir, 'job.json'), 'utf8')) as Record<string, unknown>;
     spec.rounds = options.rounds;
     spec.model = options.model === 'mlp' ? { template: 'mlp', hiddenUnits: [16] } : { template: 'logreg' };
     const privateSpec = (epsilon: number): Record<string, unknown> => ({
@@ -340,8 +313,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     // A round's evaluation overlaps the next round's training, so a round lasts from its start to the next
     // round's start (the last one: to its close); the overhead is that period less the slowest silo's training.
-    const periods = job.rounds.map((r, i) =>
-      Number(job.rounds[i + 1]?.startedAtUnixMs ?? r.closedAtUnixMs) - Number(r.startedAtUnixMs),
+    const periods = job.rounds.map(
+      (r, i) => Number(job.rounds[i + 1]?.startedAtUnixMs ?? r.closedAtUnixMs) - Number(r.startedAtUnixMs),
     );
     const slowestTrain = job.rounds.map((r) => Math.max(0, ...r.silos.map((s) => s.trainMs)));
     const overheads = periods.map((ms, i) => ms - slowestTrain[i]);

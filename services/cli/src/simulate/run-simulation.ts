@@ -11,7 +11,8 @@ import { startSilo, type RunningSilo } from '../../../silo-agent/src/bootstrap.j
 import { initFederation } from '../federation-init.js';
 import { GatewayClient } from '../gateway-client.js';
 import { CliError } from '../output.js';
-import { freePort, startService, type ServiceProcess } from '../demo/processes.js';
+import type { ServiceProcess } from '../demo/processes.js';
+import { startCentralServices } from '../demo/central-services.js';
 import { DEMO_SILOS, EXAMPLES_DIR } from '../demo/run-demo.js';
 import { planSilos, type Split } from './virtual-silos.js';
 import { peakRssMB } from './process-memory.js';
@@ -136,46 +137,16 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       rowsPerSilo: o.rowsPerSilo,
     });
     const federation = await initFederation(join(home, 'federation'));
-    const [aggregatorPort, gatewayPort] = [await freePort(), await freePort()];
-    const aggregatorUrl = `127.0.0.1:${aggregatorPort}`;
-    const aggregator = await startService(
-      'aggregator',
-      [
-        'aggregator',
-        'start',
-        '--port',
-        String(aggregatorPort),
-        '--data-dir',
-        join(home, 'aggregator'),
-        '--federation',
-        federation.dir,
-        ...(o.databaseUrl === undefined ? [] : ['--database-url', o.databaseUrl]),
-      ],
-      { logFile: join(logs, 'aggregator.log'), timeoutMs: START_TIMEOUT_MS },
-    );
-    services.push(aggregator);
-    services.push(
-      await startService(
-        'gateway',
-        [
-          'gateway',
-          'start',
-          '--port',
-          String(gatewayPort),
-          '--aggregator',
-          aggregatorUrl,
-          '--federation',
-          federation.dir,
-        ],
-        { logFile: join(logs, 'gateway.log'), timeoutMs: START_TIMEOUT_MS },
-      ),
+    const { aggregator, aggregatorUrl, gatewayUrl } = await startCentralServices(
+      { home, federationDir: federation.dir, logs, databaseUrl: o.databaseUrl, timeoutMs: START_TIMEOUT_MS },
+      services,
     );
     const issuer = await DevIssuer.create({
       issuer: DEFAULT_DEV_ISSUER_URL,
       keyDir: federation.devIssuerDir,
     });
     const gateway = new GatewayClient(
-      `http://127.0.0.1:${gatewayPort}`,
+      gatewayUrl,
       await issuer.mint({
         subject: 'simulation',
         name: 'Simulation',
