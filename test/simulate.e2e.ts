@@ -1,6 +1,6 @@
 // `cohort simulate` as a researcher runs it: virtual silos in one process against the real services.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -170,6 +170,14 @@ describe('cohort simulate', () => {
       ]);
       expect(tooMany.code).not.toBe(0);
       expect(tooMany.stdout + tooMany.stderr).toContain('cannot give each of 200 silos');
+      // A folder it did not make is never replaced: the person's files stay.
+      const mine = join(home, 'not-a-simulation');
+      await mkdir(mine, { recursive: true });
+      await writeFile(join(mine, 'notes.txt'), 'keep me');
+      const refused = await cohort(['simulate', '--home', mine, '--json']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toContain('was not made by cohort simulate');
+      expect(await readFile(join(mine, 'notes.txt'), 'utf8')).toBe('keep me');
     },
     SIMULATION_MS,
   );

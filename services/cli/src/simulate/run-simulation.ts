@@ -1,7 +1,7 @@
 // `cohort simulate`: N virtual silos in this process, each a real silo agent (its own key, enrolment, mTLS
 // channel, policy, audit log), against a real aggregator, enclave and gateway on loopback. Four processes in all,
 // whatever N: on two cores, more processes would only add context switches.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DEV_ISSUER_URL, DevIssuer } from '@cohort/auth';
 import { modelLayout, parameterCount } from '@cohort/model';
@@ -118,11 +118,27 @@ async function defaultJob(o: SimulationOptions, plan: Awaited<ReturnType<typeof 
   } satisfies Record<string, unknown>;
 }
 
+/** Marks a folder as a simulation's own, so the next run may replace it; any other folder is left alone. */
+const HOME_MARKER = '.cohort-simulation';
+
+async function clearHome(home: string, ours: boolean): Promise<void> {
+  const entries = await readdir(home).catch(() => [] as string[]);
+  if (!ours && entries.length > 0 && !entries.includes(HOME_MARKER)) {
+    throw new CliError(
+      `${home} is not empty and was not made by cohort simulate; give --home an empty or new folder`,
+      'SIMULATE_HOME_NOT_EMPTY',
+    );
+  }
+  await rm(home, { recursive: true, force: true });
+}
+
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const home = resolve(o.home ?? '.cohort/simulate');
-  await rm(home, { recursive: true, force: true });
+  // The default folder is the command's own; a folder the person named is replaced only if a run made it.
+  await clearHome(home, o.home === undefined);
   const logs = join(home, 'logs');
   await mkdir(logs, { recursive: true });
+  await writeFile(join(home, HOME_MARKER), 'state of a cohort simulate run; replaced by the next run\n');
   const services: ServiceProcess[] = [];
   const silos: RunningSilo[] = [];
   try {
