@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { badArguments, parsePositiveInt } from '../output.js';
 import type { SimulationOptions, SimulationResult } from '../simulate/run-simulation.js';
@@ -79,6 +80,8 @@ async function benchRound(o: RoundBenchOptions): Promise<Record<string, unknown>
   const { runSimulation } = await import('../simulate/run-simulation.js');
   const { writeOverheadPlot } = await import('./overhead-plot.js');
   const home = resolve('.cohort/bench-round');
+  // The bench's own folder, fixed: cleared here so each simulation below starts in a new one.
+  await rm(home, { recursive: true, force: true });
   const simulate = (name: string, options: Partial<SimulationOptions>): Promise<SimulationResult> =>
     withDatabase(o.databaseUrl, (databaseUrl) =>
       runSimulation({
