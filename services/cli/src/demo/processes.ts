@@ -47,7 +47,10 @@ export async function startService(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env,
   });
-  child.stderr?.pipe(log);
+  // The log ends once both pipes have closed ('close', after 'exit'): ending it with stderr would lose (and fail
+  // on) stdout lines still being read.
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -60,7 +63,7 @@ export async function startService(
     }, opts.timeoutMs ?? 60_000);
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
-      log.write(`${line}\n`);
+      if (!log.writableEnded) log.write(`${line}\n`);
       try {
         const msg = JSON.parse(line) as Record<string, unknown>;
         if (msg.event === 'ready') {
@@ -86,7 +89,6 @@ export async function startService(
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(timer);
-      log.end();
       return code;
     },
   };
