@@ -5,3 +5,4 @@ export * from './metrics/gateway-metrics.js';
 export * from './metrics/silo-metrics.js';
 export * from './request-id.js';
 export * from './nest-logger.js';
+export * from './health-server.js';

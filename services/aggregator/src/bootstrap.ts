@@ -4,7 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { ServerCredentials, experimental } from '@grpc/grpc-js';
 import { GRPC_CHANNEL_OPTIONS, PROTO_FILES, PROTO_LOADER_OPTIONS, PROTO_PACKAGE } from '@cohort/protocol';
-import { AggregatorMetrics, createLogger, createMetricsRegistry, type Logger } from '@cohort/observability';
+import {
+  AggregatorMetrics,
+  createLogger,
+  createMetricsRegistry,
+  startHealthServer,
+  type Logger,
+  type RunningHealthServer,
+} from '@cohort/observability';
 import { AggregatorConfig, type AggregatorOptions } from './config.js';
 import { AggregatorModule } from './app.module.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
@@ -13,7 +20,7 @@ import { PostgresAuditStore } from '@cohort/audit';
 import { openAggregatorAuditLog } from './audit/audit-writer.js';
 import { EnclaveClient } from './enclave/enclave.client.js';
 import { EnclaveHost } from './enclave/enclave-host.service.js';
-import { startHealthServer, type RunningHealthServer } from './health/health-server.js';
+import { AggregatorHealthModule } from './health/health.module.js';
 import { loadAggregatorTrust } from './trust/trust.provider.js';
 
 export interface RunningAggregator {
@@ -77,7 +84,12 @@ export async function startAggregator(options: AggregatorOptions): Promise<Runni
     await app.listen();
     // Started last: readiness is only ever answered by an aggregator that is serving.
     if (config.health) {
-      health = await startHealthServer(config.health.host, config.health.port, { db, enclave, metrics }, log);
+      health = await startHealthServer(
+        config.health.host,
+        config.health.port,
+        AggregatorHealthModule.register({ db, enclave, metrics }),
+        log,
+      );
     }
     log.info(
       {

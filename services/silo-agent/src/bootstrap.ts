@@ -5,14 +5,20 @@ import { NestFactory } from '@nestjs/core';
 import { createVerifier } from '@cohort/attestation';
 import { loadTrustFile } from '@cohort/config';
 import { loadOrCreateIdentityKey } from '@cohort/identity';
-import { SiloMetrics, createLogger, createMetricsRegistry } from '@cohort/observability';
+import {
+  SiloMetrics,
+  createLogger,
+  createMetricsRegistry,
+  startHealthServer,
+  type RunningHealthServer,
+} from '@cohort/observability';
 import { initTensorflow } from '@cohort/training';
 import { SiloConfig } from './config.js';
 import { SiloAgentModule } from './app.module.js';
 import { createFederationClient } from './federation-client.js';
 import { DatasetsService } from './datasets.service.js';
 import { SessionService } from './session.service.js';
-import { startHealthServer, type RunningHealthServer } from './health/health-server.js';
+import { SiloHealthModule } from './health/health.module.js';
 import { AgentTokens } from './trust/agent-token.js';
 import { ensureEnrolled } from './trust/enrolment.js';
 
@@ -79,7 +85,7 @@ export async function startSilo(config: SiloConfig): Promise<RunningSilo> {
       health = await startHealthServer(
         config.health.host,
         config.health.port,
-        { datasets, session, metrics },
+        SiloHealthModule.register({ datasets, session, metrics }),
         log,
       );
     } catch (err) {

@@ -1,8 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
-import { PinoNestLogger, type Logger } from '@cohort/observability';
-import { AggregatorHealthModule, type AggregatorHealthDependencies } from './health.module.js';
+import type { DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { PinoNestLogger } from './nest-logger.js';
 
 export interface RunningHealthServer {
   /** http://host:port with the port actually bound. */
@@ -10,18 +11,21 @@ export interface RunningHealthServer {
   close(): Promise<void>;
 }
 
-/** Serves /health/live, /health/ready and /metrics on host:port (0 picks a free port). */
+/**
+ * Serves a service's health module (/health/live, /health/ready, /metrics) on its own HTTP listener at host:port
+ * (0 picks a free port): the aggregator and the silo agent have no HTTP server of their own.
+ */
 export async function startHealthServer(
   host: string,
   port: number,
-  deps: AggregatorHealthDependencies,
+  module: DynamicModule,
   log: Logger,
 ): Promise<RunningHealthServer> {
-  const app = await NestFactory.create<NestExpressApplication>(
-    AggregatorHealthModule.register(deps),
-    new ExpressAdapter(),
-    { logger: new PinoNestLogger(log), abortOnError: false, forceCloseConnections: true },
-  );
+  const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), {
+    logger: new PinoNestLogger(log),
+    abortOnError: false,
+    forceCloseConnections: true,
+  });
   app.disable('x-powered-by');
   try {
     await app.listen(port, host);
