@@ -4,7 +4,7 @@
 // study-specific items) for the stress-test findings LOINC does not name.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mulberry32 } from '@cohort/data';
+import { HEART_DISEASE_FEATURES, mulberry32 } from '@cohort/data';
 import { LOINC, SNOMED_CT, UCUM } from '../codes.js';
 import { fhirDay, isoDay } from '../dates.js';
 import type { FhirMappingInput } from '../mapping.schema.js';
@@ -86,22 +86,8 @@ export const HEART_DISEASE_SITES: readonly HeartDiseaseSite[] = [
   { hospital: 'va', from: '1984-01-01', to: '1987-12-31', cholesterolUnit: 'mg/dL' },
 ];
 
-const COLUMNS = [
-  'age',
-  'sex',
-  'cp',
-  'trestbps',
-  'chol',
-  'fbs',
-  'restecg',
-  'thalach',
-  'exang',
-  'oldpeak',
-  'slope',
-  'ca',
-  'thal',
-  'num',
-];
+// The processed files' 14 columns: the 13 predictors in file order, then the label `num`.
+const COLUMNS = [...HEART_DISEASE_FEATURES, 'num'];
 
 /** One record of a processed.*.data file; NaN is a missing value ("?", and 0 for cholesterol, as the CSV schema says). */
 export type HeartDiseaseRecord = Record<string, number>;
