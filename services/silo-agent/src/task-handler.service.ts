@@ -26,6 +26,7 @@ import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
 import { LOGGER } from './logger.provider.js';
 import { PolicyService } from './policy.service.js';
+import { nextTaskIndex } from './task-order.js';
 import { LocalAudit } from './audit/local-audit.service.js';
 import { ApprovalsService } from './approvals.service.js';
 import { SILO_IDENTITY } from './identity.provider.js';
@@ -46,7 +47,8 @@ export class TaskHandler {
   private readonly cancelled = new Set<string>();
   /** The last round each job asked this silo to train. */
   private readonly trainedRound = new Map<string, number>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly pending: Task[] = [];
+  private draining = false;
 
   constructor(
     private readonly config: SiloConfig,
@@ -79,19 +81,31 @@ export class TaskHandler {
         );
       return;
     }
-    this.queue = this.queue.then(() =>
-      this.handle(task).catch((err: unknown) =>
-        this.log.error(
-          { err, jobId: task.jobId, round: task.round, kind: TaskKind[task.kind] },
-          'task failed',
-        ),
-      ),
-    );
+    this.pending.push(task);
+    if (this.draining) return;
+    this.draining = true;
+    // The tasks that came with this one (a round's evaluation and the next round's training) are queued first.
+    setImmediate(() => void this.drain());
   }
 
-  /** Resolves when every task received so far has been handled. */
-  idle(): Promise<void> {
-    return this.queue;
+  /** Tasks run one at a time, in the order nextTaskIndex picks. */
+  private async drain(): Promise<void> {
+    try {
+      for (let task = this.next(); task; task = this.next()) {
+        await this.handle(task).catch((err: unknown) =>
+          this.log.error(
+            { err, jobId: task?.jobId, round: task?.round, kind: task ? TaskKind[task.kind] : undefined },
+            'task failed',
+          ),
+        );
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private next(): Task | undefined {
+    return this.pending.splice(nextTaskIndex(this.pending), 1)[0];
   }
 
   private async handle(task: Task): Promise<void> {
@@ -544,14 +558,23 @@ export class TaskHandler {
       dataset.test,
     );
     const metrics = binaryMetrics(scores, labels);
-    await firstValueFrom(
+    const report = firstValueFrom(
       this.federation.reportMetrics({
         jobId: task.jobId,
         round: task.round,
         siloId: this.config.siloId,
         metrics,
       }),
+    ).then(
+      () => undefined,
+      (err: unknown) =>
+        this.log.warn(
+          { jobId: task.jobId, round: task.round, reason: (err as Error).message },
+          "the aggregator refused or missed this round's held-out metrics",
+        ),
     );
+    // The next task does not wait for the aggregator's answer.
+    void report;
   }
 
   /** The task's model: inline when small (checked against its digest), otherwise fetched in chunks. */

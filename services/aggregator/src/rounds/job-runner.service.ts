@@ -521,8 +521,8 @@ export class JobRunner implements OnApplicationShutdown {
           deadlineUnixMs: Date.now() + Math.min(spec.roundTimeoutMs, EVALUATION_TIMEOUT_CAP_MS),
         });
       }
-      // The evaluation runs while the next round trains: a silo handles its tasks in order, so it evaluates
-      // this model before it trains on it, and the federation does not wait a network round trip per round.
+      // The evaluation runs while the next round trains: a silo trains on this model first and evaluates it once
+      // its update is sent, so the federation does not wait for held-out metrics between rounds.
       const closing = this.closeRound(
         active,
         evidence,
