@@ -51,7 +51,7 @@ describe('MetricsRecorder', () => {
           : Promise.resolve(Array.from({ length: unfinished }, () => ({}))),
     } as unknown as JobRepository;
     const rounds = {
-      list: () => Promise.resolve(epsilonByRound.map((epsilonSpent, i) => ({ round: i + 1, epsilonSpent }))),
+      latestEpsilon: () => Promise.resolve(epsilonByRound.filter((e) => e !== null).at(-1) ?? null),
     } as unknown as RoundRepository;
     const sessions = { connected: () => [{ siloId: 'a' }, { siloId: 'b' }] } as unknown as SiloSessions;
     recorder = new MetricsRecorder(metrics, events, jobs, rounds, sessions, quiet);

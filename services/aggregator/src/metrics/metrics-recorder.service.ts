@@ -72,10 +72,8 @@ export class MetricsRecorder implements OnModuleInit, OnModuleDestroy {
   /** The accountant's cumulative ε as recorded with the round (absent for jobs without DP). */
   private async recordEpsilon(jobId: string): Promise<void> {
     try {
-      const spent = (await this.rounds.list(jobId))
-        .map((r) => r.epsilonSpent)
-        .filter((x): x is number => x !== null && x !== undefined);
-      if (spent.length > 0) this.metrics.epsilonSpent(jobId, Math.max(...spent));
+      const spent = await this.rounds.latestEpsilon(jobId);
+      if (spent !== null) this.metrics.epsilonSpent(jobId, spent);
     } catch (err) {
       this.log.warn({ jobId, reason: (err as Error).message }, 'ε for the metrics could not be read');
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database, Queryable } from '@cohort/storage';
+import type { Database } from '@cohort/storage';
 import type { Metrics } from '@cohort/protocol';
 
 /** A silo's distance to the round's robust centre, as the enclave released it. */
@@ -36,27 +36,33 @@ export interface RoundSiloRow {
   outlier: OutlierScore | null;
 }
 
+const MISSING_REASON = 'no update before the round closed';
+
 @Injectable()
 export class RoundRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  /** Starts (or restarts, after a crash) a round: its participants begin as pending. One transaction. */
+  /**
+   * Starts (or restarts, after a crash) a round: its participants begin as pending. One statement, so atomic and
+   * one round trip: this runs once per round on the aggregator's thread.
+   */
   async start(jobId: string, round: number, participants: string[]): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query(`DELETE FROM round_silos WHERE job_id = $1 AND round = $2`, [jobId, round]);
-      await tx.query(
-        `INSERT INTO rounds (job_id, round, status) VALUES ($1, $2, 'training')
+    await this.db.query(
+      `WITH opened AS (
+         INSERT INTO rounds (job_id, round, status) VALUES ($1, $2, 'training')
          ON CONFLICT (job_id, round) DO UPDATE SET status = 'training', started_at = now(), closed_at = NULL,
-           duration_ms = NULL, metrics = NULL`,
-        [jobId, round],
-      );
-      await tx.query(
-        `INSERT INTO round_silos (job_id, round, silo_id, update_status)
-         SELECT $1, $2, silo, 'pending' FROM unnest($3::text[]) AS silo`,
-        [jobId, round, participants],
-      );
-      await tx.query(`UPDATE jobs SET current_round = $2, updated_at = now() WHERE id = $1`, [jobId, round]);
-    });
+           duration_ms = NULL, metrics = NULL
+       ), dropped AS (
+         DELETE FROM round_silos WHERE job_id = $1 AND round = $2 AND silo_id <> ALL ($3::text[])
+       ), pending AS (
+         INSERT INTO round_silos (job_id, round, silo_id, update_status)
+         SELECT $1, $2, silo, 'pending' FROM unnest($3::text[]) AS silo
+         ON CONFLICT (job_id, round, silo_id) DO UPDATE SET update_status = 'pending', reason = '',
+           example_count = 0, train_ms = 0, metrics = NULL, outlier = NULL
+       )
+       UPDATE jobs SET current_round = $2, updated_at = now() WHERE id = $1`,
+      [jobId, round, participants],
+    );
   }
 
   async setUpdate(
@@ -76,9 +82,9 @@ export class RoundRepository {
   }
 
   /** Silos that never delivered are marked missing when the round closes. */
-  async markMissing(jobId: string, round: number, tx: Queryable = this.db): Promise<void> {
-    await tx.query(
-      `UPDATE round_silos SET update_status = 'missing', reason = 'no update before the round closed'
+  async markMissing(jobId: string, round: number): Promise<void> {
+    await this.db.query(
+      `UPDATE round_silos SET update_status = 'missing', reason = '${MISSING_REASON}'
        WHERE job_id = $1 AND round = $2 AND update_status = 'pending'`,
       [jobId, round],
     );
@@ -87,7 +93,8 @@ export class RoundRepository {
   /**
    * Records the outcome of a round's training phase atomically: whose updates were folded in, the new global
    * model, the server optimiser's state, the silos that never delivered, and the move to evaluation. A crash
-   * leaves either all or none (and the round then reruns: the enclave's running sum does not survive it).
+   * leaves either all or none (and the round then reruns: the enclave's running sum does not survive it). One
+   * statement, for the same reason as start().
    */
   async recordAggregate(
     jobId: string,
@@ -97,49 +104,41 @@ export class RoundRepository {
     accepted: readonly { siloId: string; exampleCount: number; trainMs: number; outlier?: OutlierScore }[],
     privacy?: { state: unknown; epsilonSpent: number },
   ): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      if (privacy) {
-        await tx.query(`UPDATE jobs SET privacy_state = $2::jsonb WHERE id = $1`, [
-          jobId,
-          JSON.stringify(privacy.state),
-        ]);
-        await tx.query(`UPDATE rounds SET epsilon_spent = $3 WHERE job_id = $1 AND round = $2`, [
-          jobId,
-          round,
-          privacy.epsilonSpent,
-        ]);
-      }
-      await tx.query(
-        `UPDATE round_silos AS rs SET update_status = 'accepted', reason = '', example_count = a.example_count,
+    await this.db.query(
+      `WITH accepted AS (
+         UPDATE round_silos AS rs SET update_status = 'accepted', reason = '', example_count = a.example_count,
            train_ms = a.train_ms, outlier = a.outlier
          FROM (SELECT unnest($3::text[]) AS silo_id, unnest($4::int[]) AS example_count,
                       unnest($5::int[]) AS train_ms, unnest($6::text[])::jsonb AS outlier) AS a
-         WHERE rs.job_id = $1 AND rs.round = $2 AND rs.silo_id = a.silo_id`,
-        [
-          jobId,
-          round,
-          accepted.map((a) => a.siloId),
-          accepted.map((a) => a.exampleCount),
-          accepted.map((a) => a.trainMs),
-          accepted.map((a) => (a.outlier ? JSON.stringify(a.outlier) : null)),
-        ],
-      );
-      await this.markMissing(jobId, round, tx);
-      await tx.query(
-        `INSERT INTO models (job_id, round, weights, sha256) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (job_id, round) DO UPDATE SET weights = EXCLUDED.weights, sha256 = EXCLUDED.sha256`,
-        [jobId, round, model.weights, model.sha256],
-      );
-      await tx.query(`UPDATE jobs SET optimizer_state = $2 WHERE id = $1`, [jobId, optimizerState]);
-      await this.setStatus(jobId, round, 'evaluating', tx);
-    });
+         WHERE rs.job_id = $1 AND rs.round = $2 AND rs.silo_id = a.silo_id
+       ), missing AS (
+         UPDATE round_silos SET update_status = 'missing', reason = '${MISSING_REASON}'
+         WHERE job_id = $1 AND round = $2 AND update_status = 'pending' AND silo_id <> ALL ($3::text[])
+       ), model AS (
+         INSERT INTO models (job_id, round, weights, sha256) VALUES ($1, $2, $7, $8)
+         ON CONFLICT (job_id, round) DO UPDATE SET weights = EXCLUDED.weights, sha256 = EXCLUDED.sha256
+       ), job AS (
+         UPDATE jobs SET optimizer_state = $9, privacy_state = coalesce($10::jsonb, privacy_state) WHERE id = $1
+       )
+       UPDATE rounds SET status = 'evaluating', epsilon_spent = coalesce($11::double precision, epsilon_spent)
+       WHERE job_id = $1 AND round = $2`,
+      [
+        jobId,
+        round,
+        accepted.map((a) => a.siloId),
+        accepted.map((a) => a.exampleCount),
+        accepted.map((a) => a.trainMs),
+        accepted.map((a) => (a.outlier ? JSON.stringify(a.outlier) : null)),
+        model.weights,
+        model.sha256,
+        optimizerState,
+        privacy ? JSON.stringify(privacy.state) : null,
+        privacy ? privacy.epsilonSpent : null,
+      ],
+    );
   }
 
-  async setStatus(jobId: string, round: number, status: RoundStatus, tx: Queryable = this.db): Promise<void> {
-    await tx.query(`UPDATE rounds SET status = $3 WHERE job_id = $1 AND round = $2`, [jobId, round, status]);
-  }
-
-  /** Closes a round with its aggregate and each silo's held-out metrics, in one transaction. */
+  /** Closes a round with its aggregate and each silo's held-out metrics, in one statement. */
   async close(
     jobId: string,
     round: number,
@@ -148,21 +147,24 @@ export class RoundRepository {
     metrics: Metrics | null,
     siloMetrics: ReadonlyMap<string, Metrics> = new Map(),
   ): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      if (siloMetrics.size > 0) {
-        await tx.query(
-          `UPDATE round_silos AS rs SET metrics = m.metrics
-           FROM (SELECT unnest($3::text[]) AS silo_id, unnest($4::text[])::jsonb AS metrics) AS m
-           WHERE rs.job_id = $1 AND rs.round = $2 AND rs.silo_id = m.silo_id`,
-          [jobId, round, [...siloMetrics.keys()], [...siloMetrics.values()].map((m) => JSON.stringify(m))],
-        );
-      }
-      await tx.query(
-        `UPDATE rounds SET status = $3, closed_at = now(), duration_ms = $4, metrics = $5::jsonb
-         WHERE job_id = $1 AND round = $2`,
-        [jobId, round, status, Math.round(durationMs), metrics ? JSON.stringify(metrics) : null],
-      );
-    });
+    await this.db.query(
+      `WITH silos AS (
+         UPDATE round_silos AS rs SET metrics = m.metrics
+         FROM (SELECT unnest($6::text[]) AS silo_id, unnest($7::text[])::jsonb AS metrics) AS m
+         WHERE rs.job_id = $1 AND rs.round = $2 AND rs.silo_id = m.silo_id
+       )
+       UPDATE rounds SET status = $3, closed_at = now(), duration_ms = $4, metrics = $5::jsonb
+       WHERE job_id = $1 AND round = $2`,
+      [
+        jobId,
+        round,
+        status,
+        Math.round(durationMs),
+        metrics ? JSON.stringify(metrics) : null,
+        [...siloMetrics.keys()],
+        [...siloMetrics.values()].map((m) => JSON.stringify(m)),
+      ],
+    );
   }
 
   /**
@@ -190,6 +192,16 @@ export class RoundRepository {
        FROM rounds WHERE job_id = $1 ORDER BY round`,
       [jobId],
     );
+  }
+
+  /** The accountant's cumulative ε after the job's last round that spent any; null for a job without DP. */
+  async latestEpsilon(jobId: string): Promise<number | null> {
+    const rows = await this.db.query<{ epsilon: number }>(
+      `SELECT epsilon_spent AS epsilon FROM rounds WHERE job_id = $1 AND epsilon_spent IS NOT NULL
+       ORDER BY round DESC LIMIT 1`,
+      [jobId],
+    );
+    return rows[0]?.epsilon ?? null;
   }
 
   async listSilos(jobId: string): Promise<RoundSiloRow[]> {
