@@ -164,6 +164,83 @@ describe.each(backends)('several writers on $name', (backend) => {
   });
 });
 
+describe.each(backends)('round checkpoints on $name', (backend) => {
+  let db: Database;
+  const key = rfc8037Key();
+  const verify = () => verifyAuditStore(new PostgresAuditStore(db), [key.publicKey]);
+
+  beforeAll(async () => {
+    db = (await sharedDatabase(backend)).db;
+  });
+  beforeEach(() => emptyAuditTables(db));
+
+  /** The database as one store sees it, counting the statements it sends. */
+  function counted(): { db: Database; statements: string[] } {
+    const statements: string[] = [];
+    const wrapped: Database = Object.create(db) as Database;
+    wrapped.query = (sql, params) => {
+      statements.push(sql);
+      return db.query(sql, params);
+    };
+    wrapped.transaction = (fn) =>
+      db.transaction((tx) =>
+        fn({
+          query: (sql, params) => {
+            statements.push(sql);
+            return tx.query(sql, params);
+          },
+        }),
+      );
+    return { db: wrapped, statements };
+  }
+
+  it('are written from what the store appended itself: one statement, no read back', async () => {
+    const { db: wrapped, statements } = counted();
+    const log = new AuditLog({ store: new PostgresAuditStore(wrapped), signingKey: key.privateKey });
+    await log.append({ actor: 'aggregator', action: 'job.submitted', subject: 'job:j1', details: {} });
+    await log.checkpoint();
+    for (let round = 1; round <= 3; round++) {
+      statements.length = 0;
+      await Promise.all([
+        log.append({
+          actor: 'aggregator',
+          action: 'aggregate.released',
+          subject: 'job:j1',
+          details: { round },
+        }),
+        log.append({ actor: 'aggregator', action: 'update.accepted', subject: 'job:j1', details: { round } }),
+      ]);
+      await log.checkpoint();
+      expect(statements.filter((q) => /\bSELECT\b[^(]*\bFROM audit_/i.test(q))).toEqual([]);
+      expect(statements.filter((q) => /INSERT INTO audit_checkpoints/.test(q))).toHaveLength(1);
+    }
+    expect(await verify()).toMatchObject({ ok: true, entries: 7, checkpoints: 4, uncheckpointedTail: 0 });
+  });
+
+  it('fall back to the database when another writer appended or checkpointed in between', async () => {
+    const other =
+      backend.name === 'postgres' ? await openDatabase({ url: (await sharedDatabase(backend)).url }) : db;
+    try {
+      const a = new PostgresAuditStore(db);
+      const b = new PostgresAuditStore(other);
+      await a.append([draft()]);
+      await a.checkpoint(signer, TIME);
+      await a.append([draft()]);
+      // b checkpoints entry 2, which a appended and still means to checkpoint itself.
+      expect(await b.checkpoint(signer, TIME)).toMatchObject({ seq: 2, fromSeq: 2, toSeq: 2 });
+      expect(await a.checkpoint(signer, TIME)).toBeNull();
+      await b.append([draft(), draft()]);
+      await a.append([draft()]);
+      // a's run of its own entries was broken by b's: its checkpoint covers b's entries too.
+      expect(await a.checkpoint(signer, TIME)).toMatchObject({ seq: 3, fromSeq: 3, toSeq: 5 });
+      const report = await verifyAuditStore(a, [rfc8037Key().publicKey]);
+      expect(report).toMatchObject({ ok: true, entries: 5, checkpoints: 3, uncheckpointedTail: 0 });
+    } finally {
+      if (other !== db) await other.close();
+    }
+  });
+});
+
 describe.each(backends)('tampering by a database superuser on $name', (backend) => {
   let db: Database;
   const key = rfc8037Key();

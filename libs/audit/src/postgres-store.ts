@@ -43,6 +43,8 @@ const UNIQUE_VIOLATION = '23505';
 // left it, i.e. no other writer is active; then the one-statement path is worth trying again.
 const CALM_BATCHES_BEFORE_FAST_PATH = 4;
 const HASH_PAGE = 50_000;
+/** Beyond this many entries since the last checkpoint, the next one reads their hashes back instead. */
+const MAX_TAIL_HASHES = 100_000;
 
 const COLUMNS = 'seq, time, actor, action, subject, details, prev_hash, hash, job_id, silo_id';
 const CASTS = ['bigint', 'timestamptz', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'text', 'text'];
@@ -129,6 +131,12 @@ export class PostgresAuditStore implements AuditStore {
   private knownHead: AuditHead | undefined;
   private fastPath = true;
   private calmBatches = 0;
+  /**
+   * The last checkpoint as this store wrote or read it, and the hashes of the entries after it while every one
+   * of them was appended by this store (undefined once another writer's entry, or an outcome not known, broke
+   * the run): a round's checkpoint then needs no read, only its insert.
+   */
+  private tail: { checkpoint: AuditCheckpoint | null; hashes: string[] } | undefined;
 
   /** The schema must exist (AUDIT_SCHEMA_SQL, run by the aggregator's migrations or ensureAuditSchema). */
   constructor(
@@ -141,54 +149,121 @@ export class PostgresAuditStore implements AuditStore {
   append(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
     if (drafts.length === 0) return Promise.resolve([]);
     return this.queue.run(async () => {
-      const known = this.knownHead;
-      if (known !== undefined && this.fastPath) {
-        const entries = chainEntries(known, drafts);
-        if (await this.tryFastInsert(entries)) {
-          this.knownHead = headOf(entries);
-          return entries;
-        }
-        this.fastPath = false;
-        this.calmBatches = 0;
+      try {
+        const entries = await this.appendChained(drafts);
+        this.extendTail(entries);
+        return entries;
+      } catch (error) {
+        this.tail = undefined;
+        throw error;
       }
-      return this.appendLocked(drafts);
     });
   }
 
+  private async appendChained(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    const known = this.knownHead;
+    if (known !== undefined && this.fastPath) {
+      const entries = chainEntries(known, drafts);
+      if (await this.tryFastInsert(entries)) {
+        this.knownHead = headOf(entries);
+        return entries;
+      }
+      this.fastPath = false;
+      this.calmBatches = 0;
+    }
+    return this.appendLocked(drafts);
+  }
+
+  private extendTail(entries: AuditEntry[]): void {
+    const tail = this.tail;
+    if (!tail) return;
+    const next = (tail.checkpoint?.toSeq ?? 0) + tail.hashes.length + 1;
+    if (entries[0].seq !== next || tail.hashes.length + entries.length > MAX_TAIL_HASHES) {
+      this.tail = undefined;
+      return;
+    }
+    for (const e of entries) tail.hashes.push(e.hash);
+  }
+
   checkpoint(signer: CheckpointSigner, time: string): Promise<AuditCheckpoint | null> {
-    return this.queue.run(() =>
-      this.db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [AUDIT_LOCK_KEY]);
-        const previous = await lastCheckpointOf(tx);
-        const head = await readHead(tx);
-        const fromSeq = (previous?.toSeq ?? 0) + 1;
-        if (head.seq < fromSeq) return null;
-        const checkpoint = await createCheckpoint({
-          previous,
-          head,
-          hashes: await readHashes(tx, fromSeq, head.seq),
-          time,
-          signer,
-        });
-        if (!checkpoint) return null;
+    return this.queue.run(async () => {
+      try {
+        const fast = await this.tryFastCheckpoint(signer, time);
+        if (fast !== undefined) return fast;
+        const { checkpoint, previous } = await this.checkpointLocked(signer, time);
+        this.tail = { checkpoint: checkpoint ?? previous, hashes: [] };
+        return checkpoint;
+      } catch (error) {
+        this.tail = undefined;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * A checkpoint over entries this store appended itself after the checkpoint it wrote last: signed from what it
+   * holds and inserted by one statement. Undefined when it does not hold them, or another writer's checkpoint
+   * took the number first (unique seq), for the locked path to redo from the database.
+   */
+  private async tryFastCheckpoint(
+    signer: CheckpointSigner,
+    time: string,
+  ): Promise<AuditCheckpoint | null | undefined> {
+    const tail = this.tail;
+    if (!tail || tail.hashes.length === 0) return undefined;
+    const fromSeq = (tail.checkpoint?.toSeq ?? 0) + 1;
+    const head = { seq: fromSeq + tail.hashes.length - 1, hash: tail.hashes[tail.hashes.length - 1] };
+    const checkpoint = await createCheckpoint({
+      previous: tail.checkpoint,
+      head,
+      hashes: tail.hashes,
+      time,
+      signer,
+    });
+    if (!checkpoint) return undefined;
+    const lock = this.db.kind === 'postgres';
+    try {
+      await this.db.query(
+        `${lock ? 'WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($10::bigint)) ' : ''}` +
+          `INSERT INTO audit_checkpoints (seq, from_seq, to_seq, head_hash, merkle_root, time, prev_checkpoint_hash,
+             signer, signature) SELECT $1, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9${lock ? ' FROM lock' : ''}`,
+        [...checkpointValues(checkpoint), ...(lock ? [AUDIT_LOCK_KEY] : [])],
+      );
+    } catch (error) {
+      if (errorCodeOf(error) !== UNIQUE_VIOLATION) throw error;
+      this.tail = undefined;
+      return undefined;
+    }
+    this.tail = { checkpoint, hashes: [] };
+    return checkpoint;
+  }
+
+  private checkpointLocked(
+    signer: CheckpointSigner,
+    time: string,
+  ): Promise<{ checkpoint: AuditCheckpoint | null; previous: AuditCheckpoint | null }> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [AUDIT_LOCK_KEY]);
+      const previous = await lastCheckpointOf(tx);
+      const head = await readHead(tx);
+      const fromSeq = (previous?.toSeq ?? 0) + 1;
+      if (head.seq < fromSeq) return { checkpoint: null, previous };
+      const checkpoint = await createCheckpoint({
+        previous,
+        head,
+        hashes: await readHashes(tx, fromSeq, head.seq),
+        time,
+        signer,
+      });
+      if (checkpoint) {
         await tx.query(
           `INSERT INTO audit_checkpoints (seq, from_seq, to_seq, head_hash, merkle_root, time, prev_checkpoint_hash,
              signer, signature) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9)`,
-          [
-            checkpoint.seq,
-            checkpoint.fromSeq,
-            checkpoint.toSeq,
-            checkpoint.headHash,
-            checkpoint.merkleRoot,
-            checkpoint.time,
-            checkpoint.prevCheckpointHash,
-            checkpoint.signer,
-            checkpoint.signature,
-          ],
+          checkpointValues(checkpoint),
         );
-        return checkpoint;
-      }),
-    );
+      }
+      return { checkpoint, previous };
+    });
   }
 
   head(): Promise<AuditHead> {
@@ -337,6 +412,20 @@ function valuesOf(entry: AuditEntry): unknown[] {
     entry.hash,
     jobId,
     siloId,
+  ];
+}
+
+function checkpointValues(c: AuditCheckpoint): unknown[] {
+  return [
+    c.seq,
+    c.fromSeq,
+    c.toSeq,
+    c.headHash,
+    c.merkleRoot,
+    c.time,
+    c.prevCheckpointHash,
+    c.signer,
+    c.signature,
   ];
 }
 
