@@ -42,6 +42,7 @@ import { RoundRepository } from './round.repository.js';
 class JobFailure extends Error {}
 
 const EVALUATION_TIMEOUT_CAP_MS = 30_000;
+const EVALUATING_ROUNDS = 2;
 
 interface GlobalModel {
   weights: Float32Array;
@@ -161,7 +162,8 @@ export class JobRunner implements OnApplicationShutdown {
     const inputDim = spec.dataset?.features.length ?? 0;
     const modelSpec = spec.model ?? { template: 'logreg', hiddenUnits: [] };
     const p = parameterCount(modelLayout(modelSpec, inputDim));
-    let previous: RoundOutcome | undefined;
+    // Released rounds whose held-out evaluation is still open, oldest first.
+    const evaluating: RoundOutcome[] = [];
     try {
       let participants: string[];
       if (job.status === 'pending') {
@@ -214,16 +216,17 @@ export class JobRunner implements OnApplicationShutdown {
           optimizerState,
           participants,
           abort,
-          previous?.recorded ?? Promise.resolve(),
+          evaluating.at(-1)?.recorded ?? Promise.resolve(),
           dp,
         );
-        // At most two rounds are open: this one, released, and the previous one, evaluating until now.
-        if (previous) await previous.closing;
+        // Silos evaluate a round after training the next one, so its metrics come in during the round after
+        // that: two rounds evaluate while the next trains, and the oldest closes before another opens.
+        while (evaluating.length >= EVALUATING_ROUNDS) await evaluating.shift()?.closing;
         if (!result) return;
-        previous = result;
+        evaluating.push(result);
         ({ model, state: optimizerState } = result);
       }
-      if (previous) await previous.closing;
+      for (const open of evaluating.splice(0)) await open.closing;
       if (await this.jobs.finish(jobId, 'completed')) {
         this.notifySilos(jobId, participants, TaskKind.TASK_KIND_FINISHED, 'completed');
         this.events.emit({ jobId, type: 'status', message: 'completed' });
@@ -232,8 +235,8 @@ export class JobRunner implements OnApplicationShutdown {
         await this.audit.checkpoint();
       }
     } catch (err) {
-      // The previous round's evaluation settles (or fails) before the job's end is recorded after it.
-      await previous?.closing.catch(() => undefined);
+      // The open evaluations settle (or fail) before the job's end is recorded after them.
+      await Promise.allSettled(evaluating.map((open) => open.closing));
       if (abort.aborted) return;
       // Not the job's fault: it keeps its lease and resumes from its last completed round once the database is
       // back, rerunning a round that fell short because the silos' relayed calls failed while it was away.

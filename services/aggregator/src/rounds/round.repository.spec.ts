@@ -1,9 +1,17 @@
 import { migrate, storageBackends, type Database, type TestDatabase } from '@cohort/storage';
 import { MIGRATIONS_DIR } from '../database/database.providers.js';
+import type { Metrics } from '@cohort/protocol';
 import { RoundRepository } from './round.repository.js';
 
 const backends = await storageBackends();
-const metrics = (accuracy: number) => ({ accuracy, auc: 0.8, loss: 0.5, examples: 10 });
+const metrics = (accuracy: number): Metrics => ({
+  accuracy,
+  auc: 0.8,
+  loss: 0.5,
+  examples: 10,
+  positiveHistogram: [1, 2],
+  negativeHistogram: [3, 4],
+});
 
 describe.each(backends)('rounds on $name', ({ open }) => {
   let t: TestDatabase;
