@@ -5,12 +5,20 @@ export const ROUND_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
 
 export type RoundOutcome = 'completed' | 'failed';
 
+export interface MetricSources {
+  activeJobs: () => number | Promise<number>;
+  siloSessions: () => number | Promise<number>;
+  /** ε of the jobs whose figure may have changed since the last scrape (the gauge keeps the others'). */
+  epsilonSpent?: () => Promise<ReadonlyMap<string, number>>;
+}
+
 /** What an operator graphs and alerts on for the aggregator; the names are the contract with dashboards. */
 export class AggregatorMetrics {
   private readonly rounds: Counter<'outcome'>;
   private readonly roundSeconds: Histogram<'outcome'>;
   private readonly updates: Counter<'result' | 'reason'>;
   private readonly epsilon: Gauge<'job_id'>;
+  private sources: MetricSources | undefined;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -33,11 +41,16 @@ export class AggregatorMetrics {
       labelNames: ['result', 'reason'],
       registers,
     });
+    const sources = (): typeof this.sources => this.sources;
     this.epsilon = new Gauge({
       name: 'cohort_epsilon_spent',
       help: "Cumulative privacy loss ε spent by a differentially private job (the accountant's figure)",
       labelNames: ['job_id'],
       registers,
+      async collect() {
+        const spent = await sources()?.epsilonSpent?.();
+        for (const [jobId, epsilon] of spent ?? []) this.set({ job_id: jobId }, epsilon);
+      },
     });
     // Zero series exist from the start, so a rate() over a fresh aggregator is 0, not "no data".
     for (const outcome of ['completed', 'failed'] as const) this.rounds.inc({ outcome }, 0);
@@ -48,10 +61,8 @@ export class AggregatorMetrics {
    * Gauges read at scrape time from the services that know them, so they can never drift from the truth.
    * Called once, when the providers exist.
    */
-  observe(sources: {
-    activeJobs: () => number | Promise<number>;
-    siloSessions: () => number | Promise<number>;
-  }): void {
+  observe(sources: MetricSources): void {
+    this.sources = sources;
     new Gauge({
       name: 'cohort_active_jobs',
       help: 'Jobs not finished yet (pending or running), as the database has them',
@@ -82,9 +93,5 @@ export class AggregatorMetrics {
 
   updateRejected(code: string): void {
     this.updates.inc({ result: 'rejected', reason: code });
-  }
-
-  epsilonSpent(jobId: string, epsilon: number): void {
-    this.epsilon.set({ job_id: jobId }, epsilon);
   }
 }

@@ -69,7 +69,6 @@ describe('MetricsRecorder', () => {
     epsilonByRound = [0.8, 1.25];
     events.emit({ jobId: 'j1', type: 'round_started', round: 2, atUnixMs: 10_000 });
     events.emit({ jobId: 'j1', type: 'round_completed', round: 2, atUnixMs: 13_500 });
-    await new Promise((r) => setImmediate(r));
     expect(await value(metrics, 'cohort_rounds_total', { outcome: 'completed' })).toBe(1);
     const histogram = await samples(metrics, 'cohort_round_duration_seconds');
     expect(
@@ -94,7 +93,6 @@ describe('MetricsRecorder', () => {
   it('leaves ε out for a job without differential privacy', async () => {
     epsilonByRound = [null, null];
     events.emit({ jobId: 'plain', type: 'round_completed', round: 2 });
-    await new Promise((r) => setImmediate(r));
     expect(await samples(metrics, 'cohort_epsilon_spent')).toEqual([]);
   });
 

@@ -20,6 +20,7 @@ const ENDED = /^(failed|cancelled)/;
 @Injectable()
 export class MetricsRecorder implements OnModuleInit, OnModuleDestroy {
   private readonly open = new Map<string, { jobId: string; startedAt: number }>();
+  private readonly epsilonChanged = new Set<string>();
   private subscription: Subscription | undefined;
 
   constructor(
@@ -43,6 +44,7 @@ export class MetricsRecorder implements OnModuleInit, OnModuleDestroy {
           },
         ),
       siloSessions: () => this.sessions.connected().length,
+      epsilonSpent: () => this.readEpsilon(),
     });
     this.subscription = this.events.stream().subscribe((e) => this.record(e));
   }
@@ -59,7 +61,7 @@ export class MetricsRecorder implements OnModuleInit, OnModuleDestroy {
       const started = this.open.get(key);
       this.open.delete(key);
       this.metrics.roundEnded('completed', started ? e.atUnixMs - started.startedAt : undefined);
-      void this.recordEpsilon(e.jobId);
+      this.epsilonChanged.add(e.jobId);
     } else if (e.type === 'status' && ENDED.test(e.message)) {
       for (const [k, r] of this.open) {
         if (r.jobId !== e.jobId) continue;
@@ -69,13 +71,24 @@ export class MetricsRecorder implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** The accountant's cumulative ε as recorded with the round (absent for jobs without DP). */
-  private async recordEpsilon(jobId: string): Promise<void> {
-    try {
-      const spent = await this.rounds.latestEpsilon(jobId);
-      if (spent !== null) this.metrics.epsilonSpent(jobId, spent);
-    } catch (err) {
-      this.log.warn({ jobId, reason: (err as Error).message }, 'ε for the metrics could not be read');
+  /**
+   * The accountant's cumulative ε as recorded with the last round, read at scrape time for the jobs that completed
+   * a round since the last scrape (none for a job without DP): no query on a round's path.
+   */
+  private async readEpsilon(): Promise<Map<string, number>> {
+    const jobs = [...this.epsilonChanged];
+    this.epsilonChanged.clear();
+    const spent = new Map<string, number>();
+    for (const jobId of jobs) {
+      try {
+        const epsilon = await this.rounds.latestEpsilon(jobId);
+        if (epsilon !== null) spent.set(jobId, epsilon);
+      } catch (err) {
+        // Read again at the next scrape.
+        this.epsilonChanged.add(jobId);
+        this.log.warn({ jobId, reason: (err as Error).message }, 'ε for the metrics could not be read');
+      }
     }
+    return spent;
   }
 }
