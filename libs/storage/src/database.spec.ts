@@ -2,8 +2,21 @@ import type { Database } from './database.js';
 import { StorageError } from './errors.js';
 import { storageBackends } from './spec-backends.js';
 import type { TestDatabase } from './test-database.js';
+import { openPgliteDatabase } from './pglite-database.js';
+import { compilePgliteWorker } from './pglite-worker.testing.js';
 
-const backends = await storageBackends();
+const worker = await compilePgliteWorker();
+afterAll(() => worker.remove());
+const backends = [
+  ...(await storageBackends()),
+  {
+    name: 'pglite on a worker thread',
+    open: async (): Promise<TestDatabase> => {
+      const db = await openPgliteDatabase(undefined, worker.url);
+      return { db, description: db.description ?? '', close: () => db.close() };
+    },
+  },
+];
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -1,21 +1,17 @@
-// Database over embedded PGlite (PostgreSQL compiled to WASM), in a folder or in memory.
-import { PGlite, TransactionAbortedError, type Transaction } from '@electric-sql/pglite';
+// Database over embedded PGlite (PostgreSQL compiled to WASM), in a folder or in memory, on a worker thread of its
+// own when the compiled worker is there (pglite-worker-database.ts), otherwise on the calling thread.
+import { PGlite, TransactionAbortedError } from '@electric-sql/pglite';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import type { Database, Queryable } from './database.js';
 import { StorageError } from './errors.js';
 import { assertNotInTransactionOf, runInTransactionScope } from './transaction-scope.js';
 import { pgliteParsers } from './type-parsers.js';
-
-type Runner = Pick<PGlite, 'query' | 'exec'> | Pick<Transaction, 'query' | 'exec'>;
-
-async function run<T extends object>(runner: Runner, sql: string, params?: unknown[]): Promise<T[]> {
-  if (params && params.length > 0) return (await runner.query<T>(sql, params)).rows;
-  // exec uses the simple protocol, so a parameterless script may hold several statements, as on pg.
-  const results = await runner.exec(sql);
-  return (results[results.length - 1]?.rows ?? []) as T[];
-}
+import { runPglite as run } from './pglite-run.js';
+import { openPgliteWorker } from './pglite-worker-database.js';
 
 class PgliteDatabase implements Database {
   readonly kind = 'pglite';
@@ -85,10 +81,36 @@ class PgliteDatabase implements Database {
   }
 }
 
-export async function openPgliteDatabase(dataDir: string | undefined): Promise<Database> {
+/**
+ * The compiled worker beside this module. Running from the TypeScript sources (ts-jest) there is none, and PGlite
+ * stays on the calling thread; pglite-worker.spec.ts compiles it to check the worker on the same contract.
+ */
+function compiledWorker(): URL | undefined {
+  const url = new URL('./pglite-worker.js', import.meta.url);
+  return import.meta.url.endsWith('.js') && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+async function openPglite(
+  dataDir: string | undefined,
+  description: string,
+  releaseLock: () => Promise<void>,
+  workerUrl: URL | undefined,
+): Promise<Database> {
+  if (workerUrl) return openPgliteWorker(workerUrl, dataDir, description, releaseLock);
+  const pglite = await PGlite.create({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    parsers: pgliteParsers,
+  });
+  return new PgliteDatabase(pglite, description, releaseLock);
+}
+
+/** PGlite in `dataDir` (in memory without one), on a worker thread of its own when `workerUrl` is given. */
+export async function openPgliteDatabase(
+  dataDir: string | undefined,
+  workerUrl: URL | undefined = compiledWorker(),
+): Promise<Database> {
   if (dataDir === undefined) {
-    const pglite = await PGlite.create({ parsers: pgliteParsers });
-    return new PgliteDatabase(pglite, 'PGlite in memory', () => Promise.resolve());
+    return openPglite(undefined, 'PGlite in memory', () => Promise.resolve(), workerUrl);
   }
   const dir = resolve(dataDir);
   try {
@@ -101,8 +123,7 @@ export async function openPgliteDatabase(dataDir: string | undefined): Promise<D
   }
   const releaseLock = await acquireDataDirLock(dir);
   try {
-    const pglite = await PGlite.create({ dataDir: dir, parsers: pgliteParsers });
-    return new PgliteDatabase(pglite, `PGlite in ${dir}`, releaseLock);
+    return await openPglite(dir, `PGlite in ${dir}`, releaseLock, workerUrl);
   } catch (err) {
     await releaseLock();
     throw new StorageError(
