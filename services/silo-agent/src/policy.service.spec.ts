@@ -83,6 +83,21 @@ describe('PolicyService: a job on a FHIR dataset', () => {
   });
 });
 
+describe('PolicyService: the wire encoding', () => {
+  it('accepts each encoding this agent produces and declines one it does not, naming them', () => {
+    const policy = new PolicyService(silo(fhirSilo));
+    for (const encoding of ['float32', 'float16', 'int8']) {
+      expect(policy.judgeJob(spec({ ...fhirJob, wire: { encoding } }), 'ada').accept).toBe(true);
+    }
+    // As an aggregator of a later version might send it: its parser knows an encoding this agent does not.
+    const later = { ...spec(fhirJob), wire: { encoding: 'int4' } };
+    expect(policy.judgeJob(later, 'ada')).toEqual({
+      accept: false,
+      reason: 'the job\'s wire encoding "int4" is not one this agent produces (float32, float16, int8)',
+    });
+  });
+});
+
 describe('DatasetsService: a FHIR dataset', () => {
   const quiet = pino({ level: 'silent' });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JobSpec } from '@cohort/protocol';
 import type { SiloDataset } from '@cohort/data';
+import { WIRE_ENCODINGS } from '@cohort/quantization';
 import {
   fhirMappingFromProto,
   mappingFeatureIssues,
@@ -27,6 +28,14 @@ export class PolicyService {
     if (!policy.allowedModelTemplates.includes(template as 'logreg' | 'mlp')) {
       return refuse(
         `model template "${template}" is not allowed here (allowed: ${policy.allowedModelTemplates.join(', ')})`,
+      );
+    }
+    // An aggregator of another version may ask for an encoding this agent cannot produce: declined now, signed,
+    // rather than failing at every round.
+    const encoding = spec.wire?.encoding ?? '';
+    if (encoding !== '' && !(WIRE_ENCODINGS as readonly string[]).includes(encoding)) {
+      return refuse(
+        `the job's wire encoding "${encoding}" is not one this agent produces (${WIRE_ENCODINGS.join(', ')})`,
       );
     }
     if (!policy.allowedResearchers.includes('*') && !policy.allowedResearchers.includes(submittedBy)) {

@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { SiloMetrics } from '@cohort/observability';
-import { TaskKind, WeightsEncoding, type FederationServiceClient } from '@cohort/protocol';
+import { TaskKind, type FederationServiceClient } from '@cohort/protocol';
+import { WIRE_ENCODINGS, weightsEncodingOf } from '@cohort/quantization';
 import { SiloConfig } from './config.js';
 import { DatasetsService } from './datasets.service.js';
 import { FEDERATION_CLIENT } from './federation-client.js';
@@ -82,7 +83,7 @@ export class SessionService implements OnApplicationShutdown {
         agentAttestationToken,
         capabilities: {
           modelTemplates: this.config.policy.allowedModelTemplates,
-          encodings: [WeightsEncoding.WEIGHTS_ENCODING_FLOAT32],
+          encodings: WIRE_ENCODINGS.map((name) => weightsEncodingOf(name)),
           agentVersion: '0.1.0',
           datasetIds: this.datasets.servedIds(),
         },
