@@ -5,6 +5,7 @@
 import { deriveX25519KeyPair } from './dhkem-x25519.js';
 import { SealingError } from './errors.js';
 import { openBase, sealBase } from './hpke-base-mode.js';
+import type { KeyObject } from 'node:crypto';
 import { importSealingPublicKey, type SealingKeyPair } from './key-pair.js';
 import { ENC_LENGTH, TAG_LENGTH, UPDATE_INFO } from './scheme.js';
 
@@ -26,6 +27,24 @@ export function seal(
   return sealWith(recipientPublicKeyRaw, plaintext, aad, {});
 }
 
+/**
+ * Recipients' imported public keys by their bytes: a silo seals every round to the same enclave key, and importing
+ * it (a JWK round trip in node:crypto) costs about as much as the X25519 agreement itself. A few keys are kept.
+ */
+const recipients = new Map<string, KeyObject>();
+const RECIPIENTS_KEPT = 8;
+
+function recipientKey(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  let key = recipients.get(id);
+  if (key === undefined) {
+    key = importSealingPublicKey(raw);
+    if (recipients.size >= RECIPIENTS_KEPT) recipients.delete(recipients.keys().next().value ?? '');
+    recipients.set(id, key);
+  }
+  return key;
+}
+
 export function sealWith(
   recipientPublicKeyRaw: Uint8Array,
   plaintext: Uint8Array,
@@ -34,7 +53,7 @@ export function sealWith(
 ): Promise<Buffer> {
   return settle(() =>
     sealBase(
-      importSealingPublicKey(recipientPublicKeyRaw),
+      recipientKey(recipientPublicKeyRaw),
       recipientPublicKeyRaw,
       options.info ?? UPDATE_INFO,
       aad,

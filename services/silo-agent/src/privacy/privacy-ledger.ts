@@ -92,8 +92,14 @@ export class PrivacyLedger {
     return this.entries;
   }
 
+  /** The state folder exists once a save made it (it is not removed under a running agent). */
+  private folderMade = false;
+
   private async save(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    if (!this.folderMade) {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      this.folderMade = true;
+    }
     const tmp = `${this.path}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify({ entries: this.entries }, null, 2)}\n`, { mode: 0o600 });
     await rename(tmp, this.path);
