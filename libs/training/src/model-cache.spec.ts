@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initTensorflow } from './backend.js';
 import { evaluateModel } from './evaluate.js';
-import { clearModelCache } from './model-cache.js';
+import { clearModelCache, withModel } from './model-cache.js';
 
 describe('model cache', () => {
   beforeAll(async () => {
@@ -32,5 +32,20 @@ describe('model cache', () => {
       data,
     );
     expect(scores[0]).toBeCloseTo(1 / (1 + Math.exp(-2)), 6);
+  });
+
+  it('lets the event loop run between two uses queued on the same model', async () => {
+    const logreg = { template: 'logreg', hiddenUnits: [] };
+    const seen: string[] = [];
+    const first = withModel(logreg, 3, () => {
+      seen.push('first');
+    });
+    const second = withModel(logreg, 3, () => {
+      seen.push('second');
+    });
+    // An I/O-phase callback queued after both uses: it must not wait for the whole queue to drain.
+    setImmediate(() => seen.push('immediate'));
+    await Promise.all([first, second]);
+    expect(seen).toEqual(['first', 'immediate', 'second']);
   });
 });

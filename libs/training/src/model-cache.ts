@@ -15,6 +15,8 @@ export interface CachedModel {
 
 interface Entry extends CachedModel {
   queue: Promise<void>;
+  /** Uses queued or running: a use that waited behind another hands the event loop back before it starts. */
+  waiting: number;
 }
 
 /** A few jobs with different models may run in one silo process at once; more than this are rebuilt on demand. */
@@ -42,16 +44,30 @@ export async function withModel<T>(
     const model = buildTfModel(spec, inputDim);
     // read() hands out the underlying tf.Variable of each LayerVariable.
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    entry = { model, layers: modelArchitecture(spec, inputDim), variables, queue: Promise.resolve() };
+    entry = {
+      model,
+      layers: modelArchitecture(spec, inputDim),
+      variables,
+      queue: Promise.resolve(),
+      waiting: 0,
+    };
   }
   cache.set(key, entry);
   evictBeyond(MAX_CACHED_MODELS);
   const current = entry;
-  const run = current.queue.then(() => work(current));
-  current.queue = run.then(
-    () => undefined,
-    () => undefined,
-  );
+  // Queued uses would otherwise follow each other as one chain of microtasks, and no socket would be served
+  // until the queue ran dry: many silos in one process (cohort simulate) could not send a finished update while
+  // the next one trains.
+  const queued = current.waiting > 0;
+  current.waiting++;
+  const run = current.queue.then(async () => {
+    if (queued) await new Promise<void>((resolve) => setImmediate(resolve));
+    return work(current);
+  });
+  const settled = (): void => {
+    current.waiting--;
+  };
+  current.queue = run.then(settled, settled);
   return run;
 }
 
