@@ -462,7 +462,10 @@ export class JobRunner implements OnApplicationShutdown {
         })),
         dp && epsilonSpent !== undefined ? { state: dp.privacy.state(), epsilonSpent } : undefined,
       );
-      recording.catch(() => undefined);
+      void recording.then(
+        () => this.models.remember(jobId, { round, weights: bytes, sha256: model.sha256 }),
+        () => undefined,
+      );
       // The round's evidence — whose update went in (by the digest the silo logged as sent), outliers, the release
       // and the privacy spent — is one group commit written once the model is durable (a round whose recording
       // failed is rerun, and its release is audited once), while the silos evaluate, and before the round is
