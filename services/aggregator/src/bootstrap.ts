@@ -1,9 +1,16 @@
 import 'reflect-metadata';
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { ServerCredentials, experimental } from '@grpc/grpc-js';
-import { GRPC_CHANNEL_OPTIONS, PROTO_FILES, PROTO_LOADER_OPTIONS, PROTO_PACKAGE } from '@cohort/protocol';
+import {
+  SERVER_RECEIVE_WINDOW_BYTES,
+  GRPC_CHANNEL_OPTIONS,
+  PROTO_FILES,
+  PROTO_LOADER_OPTIONS,
+  PROTO_PACKAGE,
+} from '@cohort/protocol';
+import { WideWindowGrpcServer } from './common/flow-control.js';
 import {
   AggregatorMetrics,
   createLogger,
@@ -64,24 +71,29 @@ export async function startAggregator(options: AggregatorOptions): Promise<Runni
   let health: RunningHealthServer | undefined;
   let app: INestMicroservice | undefined;
   try {
+    const grpcServer = new WideWindowGrpcServer(
+      {
+        url: config.address,
+        package: PROTO_PACKAGE,
+        protoPath: PROTO_FILES,
+        loader: PROTO_LOADER_OPTIONS,
+        channelOptions: GRPC_CHANNEL_OPTIONS,
+        credentials: credentials(config, log),
+      },
+      SERVER_RECEIVE_WINDOW_BYTES,
+    );
     app = await NestFactory.createMicroservice<MicroserviceOptions>(
       AggregatorModule.register(config, db, log, trust, enclave, audit, metrics),
-      {
-        logger: false,
-        transport: Transport.GRPC,
-        options: {
-          url: config.address,
-          package: PROTO_PACKAGE,
-          protoPath: PROTO_FILES,
-          loader: PROTO_LOADER_OPTIONS,
-          channelOptions: GRPC_CHANNEL_OPTIONS,
-          credentials: credentials(config, log),
-        },
-      },
+      { logger: false, strategy: grpcServer },
     );
     const listening = app;
     app.useGlobalFilters(new GrpcExceptionFilter(log));
     await app.listen();
+    if (!grpcServer.widened) {
+      log.warn(
+        'cannot widen the HTTP/2 receive windows of this grpc-js version: uploads take 64 KiB per round trip',
+      );
+    }
     // Started last: readiness is only ever answered by an aggregator that is serving.
     if (config.health) {
       health = await startHealthServer(
