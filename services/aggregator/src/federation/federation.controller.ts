@@ -66,7 +66,7 @@ export class FederationController implements FederationServiceController {
   }
 
   getModel(request: GetModelRequest, _m?: Metadata, call?: CallLike): Observable<ModelChunk> {
-    return from(this.federation.getModel(request, call)).pipe(mergeMap((chunks) => chunks));
+    return this.federation.modelStream(request, call);
   }
 
   getEnclaveAttestation(

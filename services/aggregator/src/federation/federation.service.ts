@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import {
   MAX_CHUNK_BYTES,
@@ -46,9 +46,27 @@ import { SiloGuard } from '../trust/silo-guard.service.js';
 import { peerCommonName, type CallLike } from '../trust/peer.js';
 import { EnclaveHost } from '../enclave/enclave-host.service.js';
 import { TRUST, type AggregatorTrust } from '../trust/trust.provider.js';
+import { Admission } from '../common/admission.js';
+
+/** GetModel streams sent at once; further silos wait their turn (see modelStream). */
+export const MODEL_STREAMS = 8;
+/** A stream still sending after this long (a slow link) stops holding its place, so it cannot starve the rest. */
+const MODEL_STREAM_TURN_MS = 10_000;
+
+/** The events of a server-streaming call that say it has ended, one way or another. */
+interface EndingCall {
+  once(event: 'finish' | 'close' | 'cancelled' | 'error', listener: () => void): unknown;
+}
+
+function endingCall(call: CallLike): EndingCall | undefined {
+  const c = call as Partial<EndingCall> | undefined;
+  return typeof c?.once === 'function' ? (c as EndingCall) : undefined;
+}
 
 @Injectable()
 export class FederationService {
+  private readonly modelStreams = new Admission(MODEL_STREAMS);
+
   constructor(
     private readonly sessions: SiloSessions,
     private readonly silos: SiloRepository,
@@ -265,6 +283,42 @@ export class FederationService {
     const active = this.activeRounds.require(report.jobId, report.round);
     const metrics: Metrics = validateMetrics(report.metrics, siloId);
     active.recordMetrics(siloId, metrics);
+  }
+
+  /**
+   * GetModel, one turn at a time: every silo asks at the start of a round, and a few models sent whole reach
+   * their silos (which can then train) far sooner than a hundred sent side by side, which all finish at the end;
+   * this process also holds a few serialized copies of the model instead of one per silo.
+   */
+  modelStream(request: GetModelRequest, call?: CallLike): Observable<ModelChunk> {
+    return new Observable<ModelChunk>((subscriber) => {
+      let unsubscribed = false;
+      let release: (() => void) | undefined;
+      this.modelStreams
+        .acquire()
+        .then(async (granted) => {
+          release = granted;
+          if (unsubscribed) return granted();
+          const chunks = await this.getModel(request, call);
+          const ending = endingCall(call);
+          if (ending) {
+            // Held until the last chunk is handed to the connection, not merely queued for it.
+            for (const event of ['finish', 'close', 'cancelled', 'error'] as const)
+              ending.once(event, granted);
+            setTimeout(granted, MODEL_STREAM_TURN_MS).unref();
+          }
+          for (const chunk of chunks) subscriber.next(chunk);
+          subscriber.complete();
+          if (!ending) granted();
+        })
+        .catch((err: unknown) => {
+          release?.();
+          subscriber.error(err);
+        });
+      return () => {
+        unsubscribed = true;
+      };
+    });
   }
 
   async getModel(request: GetModelRequest, call?: CallLike): Promise<ModelChunk[]> {
