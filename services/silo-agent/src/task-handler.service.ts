@@ -1,14 +1,17 @@
 import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, from, lastValueFrom } from 'rxjs';
 import type { Logger } from 'pino';
 import {
   TaskKind,
   chunkBytes,
   sha256,
+  sha256Async,
   unpackFloat32,
+  viewFloat32,
   type FederationServiceClient,
   type JobSpec,
+  type ModelChunk,
   type Task,
   type UpdateChunk,
 } from '@cohort/protocol';
@@ -285,7 +288,7 @@ export class TaskHandler {
       updateAad({ ...identityClaims, wireEncoding }),
     );
     plaintext.fill(0);
-    const digest = sha256(sealed);
+    const digest = await sha256Async(sealed);
     const signatureJws = await signUpdate(this.identity, {
       ...identityClaims,
       nonce: task.nonce,
@@ -577,7 +580,10 @@ export class TaskHandler {
     void report;
   }
 
-  /** The task's model: inline when small (checked against its digest), otherwise fetched in chunks. */
+  /**
+   * The task's model: inline when small (checked against its digest), otherwise fetched in chunks. Read-only: a
+   * fetched model is the same array for the round's training and its evaluation (neither writes to it).
+   */
   private async globalModel(task: Task, round: number): Promise<Float32Array> {
     const inline = task.modelWeights;
     if (inline && inline.byteLength > 0) {
@@ -593,26 +599,48 @@ export class TaskHandler {
     const last = this.lastFetched;
     // The evaluation of round r and the training of round r + 1 use the same model: fetched once.
     if (last && last.jobId === task.jobId && last.round === wanted && last.sha256.equals(digest)) {
-      return last.weights.slice();
+      return last.weights;
     }
-    const weights = await this.fetchModel(task.jobId, wanted);
-    return weights.slice();
+    return this.fetchModel(task.jobId, wanted, task.globalModel?.parameterCount ?? 0);
   }
 
   /** The last model fetched with GetModel (large models do not ride with their task). */
   private lastFetched: { jobId: string; round: number; sha256: Buffer; weights: Float32Array } | undefined;
 
-  private async fetchModel(jobId: string, round: number): Promise<Float32Array> {
-    const chunks = await lastValueFrom(
-      this.federation.getModel({ jobId, round, siloId: this.config.siloId }).pipe(toArray()),
-    );
-    const header = chunks[0]?.header;
-    if (!header) throw new Error(`the model of job ${jobId} round ${round} arrived without its header`);
-    const bytes = Buffer.concat(chunks.slice(1).map((c) => c.data ?? new Uint8Array(0)));
-    if (bytes.byteLength !== header.totalBytes || !sha256(bytes).equals(Buffer.from(header.sha256))) {
-      throw new Error(`the model of job ${jobId} round ${round} arrived incomplete or corrupted`);
+  /**
+   * The model's chunks go straight into one buffer sized from its header (no list of chunks, no concatenation),
+   * and its digest is computed off this thread: a process holding many silos fetches a model per silo per round.
+   */
+  private async fetchModel(jobId: string, round: number, parameterCount: number): Promise<Float32Array> {
+    let header: ModelChunk['header'];
+    let bytes: Buffer | undefined;
+    let received = 0;
+    const what = `the model of job ${jobId} round ${round}`;
+    await this.federation.getModel({ jobId, round, siloId: this.config.siloId }).forEach((chunk) => {
+      if (!bytes) {
+        header = chunk.header;
+        if (!header) throw new Error(`${what} arrived without its header`);
+        if (parameterCount > 0 ? header.totalBytes !== parameterCount * 4 : header.totalBytes % 4 !== 0) {
+          throw new Error(
+            `${what} declares ${header.totalBytes} bytes; ${parameterCount || 'whole'} float32 parameters expected`,
+          );
+        }
+        // Memory of its own, so the weights can be viewed in place from offset 0.
+        bytes = Buffer.allocUnsafeSlow(header.totalBytes);
+        return;
+      }
+      const data = chunk.data ?? new Uint8Array(0);
+      if (chunk.header || received + data.byteLength > bytes.byteLength) {
+        throw new Error(`${what} is longer than the ${bytes.byteLength} bytes its header declared`);
+      }
+      bytes.set(data, received);
+      received += data.byteLength;
+    });
+    if (!header || !bytes) throw new Error(`${what} arrived without its header`);
+    if (received !== bytes.byteLength || !(await sha256Async(bytes)).equals(Buffer.from(header.sha256))) {
+      throw new Error(`${what} arrived incomplete or corrupted`);
     }
-    const weights = unpackFloat32(bytes);
+    const weights = viewFloat32(bytes);
     this.lastFetched = { jobId, round, sha256: Buffer.from(header.sha256), weights };
     return weights;
   }
