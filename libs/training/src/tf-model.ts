@@ -30,12 +30,17 @@ export function tfModelLayout(model: tf.LayersModel): TensorLayout[] {
 /** Loads a packed weight vector into the model; throws a ModelError (naming `what`) when it does not fit. */
 export function setFlatWeights(model: tf.LayersModel, weights: Float32Array, what = 'weight vector'): void {
   assertWeightsMatch(tfModelLayout(model), weights, what);
+  // The cpu backend keeps the array it is given, which must not alias the caller's: it gets a copy. The others
+  // (wasm, native) copy into their own memory, so a view spares a copy of the whole model per call.
+  const keepsInput = tf.getBackend() === 'cpu';
   let offset = 0;
   for (const variable of model.weights) {
     // A LayerVariable's own shape may hold nulls; the tensor behind it has a concrete one.
     const { shape, size } = variable.read();
-    // slice, not subarray: the cpu backend keeps the array it is given, which must not alias the caller's.
-    const value = tf.tensor(weights.slice(offset, offset + size), shape, 'float32');
+    const values = keepsInput
+      ? weights.slice(offset, offset + size)
+      : weights.subarray(offset, offset + size);
+    const value = tf.tensor(values, shape, 'float32');
     variable.write(value);
     // The variable now holds its own reference to the data.
     value.dispose();
