@@ -1,13 +1,4 @@
-import {
-  chunkBytes,
-  packFloat32,
-  sha256,
-  sha256Async,
-  unpackFloat32,
-  viewFloat32,
-  MAX_CHUNK_BYTES,
-  POOLED_HASH_BYTES,
-} from './weights.js';
+import { chunkBytes, packFloat32, sha256, unpackFloat32, viewFloat32, MAX_CHUNK_BYTES } from './weights.js';
 
 describe('packed float32 weights', () => {
   it('packs little-endian: 1.0 is 00 00 80 3f', () => {
@@ -35,15 +26,6 @@ describe('packed float32 weights', () => {
     expect(sha256(Buffer.from('abc')).toString('hex')).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
-  });
-
-  it('hashes the same on the thread pool as in place, on either side of the size that picks it', async () => {
-    for (const n of [0, 3, POOLED_HASH_BYTES - 1, POOLED_HASH_BYTES, 3 * POOLED_HASH_BYTES + 7]) {
-      const bytes = new Uint8Array(n).map((_, i) => (i * 31) % 256);
-      expect((await sha256Async(bytes)).equals(sha256(bytes))).toBe(true);
-    }
-    const view = new Uint8Array(2 * POOLED_HASH_BYTES).fill(9).subarray(5, POOLED_HASH_BYTES + 5);
-    expect((await sha256Async(view)).equals(sha256(Buffer.from(view)))).toBe(true);
   });
 
   it('views aligned packed weights in place and unpacks unaligned ones', () => {

@@ -1,5 +1,5 @@
 // Weights travel as packed little-endian float32 bytes, never as repeated numbers or JSON (see DESIGN.md).
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /** The wire limit for one chunk of a model or an update. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
@@ -44,19 +44,6 @@ export function chunkBytes(bytes: Uint8Array, maxBytes = MAX_CHUNK_BYTES): Uint8
 
 export function sha256(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
-}
-
-/**
- * From this size a digest is computed on libuv's thread pool: a multi-megabyte model or update then costs the
- * calling thread one copy, not the hash (a process serving many silos, or holding them, has other work for it).
- * Smaller inputs are hashed in place, where the hop to the pool would cost more than the hash.
- */
-export const POOLED_HASH_BYTES = 256 * 1024;
-
-/** SHA-256 of `bytes`, on the thread pool when they are large (POOLED_HASH_BYTES). */
-export async function sha256Async(bytes: Uint8Array): Promise<Buffer> {
-  if (bytes.byteLength < POOLED_HASH_BYTES) return sha256(bytes);
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes));
 }
 
 /**

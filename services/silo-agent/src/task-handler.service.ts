@@ -6,7 +6,6 @@ import {
   TaskKind,
   chunkBytes,
   sha256,
-  sha256Async,
   unpackFloat32,
   viewFloat32,
   type FederationServiceClient,
@@ -288,7 +287,7 @@ export class TaskHandler {
       updateAad({ ...identityClaims, wireEncoding }),
     );
     plaintext.fill(0);
-    const digest = await sha256Async(sealed);
+    const digest = sha256(sealed);
     const signatureJws = await signUpdate(this.identity, {
       ...identityClaims,
       nonce: task.nonce,
@@ -637,7 +636,7 @@ export class TaskHandler {
       received += data.byteLength;
     });
     if (!header || !bytes) throw new Error(`${what} arrived without its header`);
-    if (received !== bytes.byteLength || !(await sha256Async(bytes)).equals(Buffer.from(header.sha256))) {
+    if (received !== bytes.byteLength || !sha256(bytes).equals(Buffer.from(header.sha256))) {
       throw new Error(`${what} arrived incomplete or corrupted`);
     }
     const weights = viewFloat32(bytes);

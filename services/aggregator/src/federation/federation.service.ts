@@ -5,7 +5,7 @@ import {
   MAX_CHUNK_BYTES,
   WeightsEncoding,
   chunkBytes,
-  sha256Async,
+  sha256,
   type ConnectRequest,
   type DecideRequest,
   type EnclaveAttestation,
@@ -408,7 +408,7 @@ export class FederationService {
         `the upload ended after ${received} of the ${payload.byteLength} bytes its header declared`,
       );
     }
-    const digest = await sha256Async(payload);
+    const digest = sha256(payload);
     if (!digest.equals(Buffer.from(header.payloadSha256))) {
       throw new AggregatorException(
         AggregatorErrorCode.UPDATE_DIGEST_MISMATCH,
