@@ -1,6 +1,6 @@
 import { ModelError } from './errors.js';
 import { modelLayout } from './layout.js';
-import { assertWeightsMatch } from './validate.js';
+import { assertWeightsMatch, firstNonFiniteFloat32 } from './validate.js';
 
 describe('assertWeightsMatch', () => {
   const layout = modelLayout({ template: 'mlp', hiddenUnits: [2] }, 3); // 3*2 + 2 + 2 + 1 = 11
@@ -30,5 +30,20 @@ describe('assertWeightsMatch', () => {
     expect(caught).toBeInstanceOf(ModelError);
     expect((caught as ModelError).code).toBe('WEIGHTS_NOT_FINITE');
     expect((caught as ModelError).message).toMatch(/index 8, in dense_1\/kernel/);
+  });
+
+  it('finds a non-finite value in a plain array as in a Float32Array', () => {
+    const plain = Array.from({ length: 11 }, () => 0);
+    plain[3] = Number.POSITIVE_INFINITY;
+    expect(() => assertWeightsMatch(layout, plain)).toThrow(/non-finite value \(Infinity\) at index 3/);
+  });
+});
+
+describe('firstNonFiniteFloat32', () => {
+  it('gives the index of the first NaN or infinity, or -1', () => {
+    expect(firstNonFiniteFloat32(new Float32Array(5))).toBe(-1);
+    expect(firstNonFiniteFloat32(Float32Array.of(0, 1, Number.NEGATIVE_INFINITY, Number.NaN))).toBe(2);
+    expect(firstNonFiniteFloat32(Float32Array.of(Number.NaN))).toBe(0);
+    expect(firstNonFiniteFloat32(new Float32Array(0))).toBe(-1);
   });
 });

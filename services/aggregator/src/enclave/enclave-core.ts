@@ -13,6 +13,7 @@ import {
   type SiloUpdate,
 } from '@cohort/aggregation';
 import { WeightsEncoding } from '@cohort/protocol';
+import { firstNonFiniteFloat32 } from '@cohort/model';
 import { QuantizationError, decodeUpdate, encodedLength, encodingName } from '@cohort/quantization';
 import { ed25519Jwk, x25519Jwk } from '@cohort/attestation';
 import { signReceipt } from '@cohort/identity';
@@ -242,13 +243,12 @@ export class EnclaveCore {
         );
       }
       // After decoding, so an int8 block with a non-finite scale or a float16 overflow is refused too.
-      for (let i = 0; i < delta.length; i++) {
-        if (!Number.isFinite(delta[i])) {
-          throw new EnclaveError(
-            'UPDATE_NON_FINITE',
-            `the update from silo ${u.siloId} has a non-finite value at ${i}`,
-          );
-        }
+      const nonFinite = firstNonFiniteFloat32(delta);
+      if (nonFinite >= 0) {
+        throw new EnclaveError(
+          'UPDATE_NON_FINITE',
+          `the update from silo ${u.siloId} has a non-finite value at ${nonFinite}`,
+        );
       }
       if (open_.dp) {
         // DP: a plain sum (counts are private), each silo's update clipped first at silo level.
