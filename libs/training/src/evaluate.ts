@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertLabelledData, type LabelledData } from './data.js';
 import { withModel } from './model-cache.js';
 import { setFlatWeights } from './tf-model.js';
+import { trainingThread } from './training-thread.js';
 
 export interface Predictions {
   /** Predicted probability of the positive class, one per example. */
@@ -22,6 +23,8 @@ export async function evaluateModel(
   data: LabelledData,
 ): Promise<Predictions> {
   assertLabelledData(data, inputDim, 'evaluation data');
+  const thread = trainingThread();
+  if (thread) return thread.call<Predictions>({ op: 'evaluate', spec, inputDim, weights, data });
   return withModel(spec, inputDim, ({ model }) => {
     setFlatWeights(model, weights, 'model to evaluate');
     const scores = tf.tidy(() => {

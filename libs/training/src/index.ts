@@ -8,3 +8,4 @@ export * from './evaluate.js';
 export * from './layers-export.js';
 export * from './pooled.js';
 export * from './dp-step.js';
+export { startTrainingThread, stopTrainingThread } from './training-thread.js';

@@ -4,6 +4,7 @@ import { TrainingError } from './errors.js';
 import { withModel } from './model-cache.js';
 import { runSgd, type SgdOptions } from './sgd.js';
 import { getFlatWeights, setFlatWeights } from './tf-model.js';
+import { trainingThread } from './training-thread.js';
 
 export type LocalTrainingOptions = SgdOptions;
 
@@ -29,6 +30,17 @@ export async function trainLocal(
 ): Promise<LocalTrainingResult> {
   assertLabelledData(data, inputDim, 'training data');
   assertOptions(options);
+  const thread = trainingThread();
+  if (thread) {
+    return thread.call<LocalTrainingResult>({
+      op: 'train',
+      spec,
+      inputDim,
+      weights: globalWeights,
+      data,
+      options,
+    });
+  }
   return withModel(spec, inputDim, async (cached) => {
     const started = performance.now();
     setFlatWeights(cached.model, globalWeights, 'global model');

@@ -1,10 +1,12 @@
 // `cohort simulate`: N virtual silos in this process, each a real silo agent (its own key, enrolment, mTLS
 // channel, policy, audit log), against a real aggregator, enclave and gateway on loopback. Four processes in all,
-// whatever N: on two cores, more processes would only add context switches.
+// whatever N: on two cores, more processes would only add context switches. The silos' local training and
+// evaluation run on one thread of this process, one silo at a time, beside their protocol work.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DEV_ISSUER_URL, DevIssuer } from '@cohort/auth';
 import { modelLayout, parameterCount } from '@cohort/model';
+import { startTrainingThread, stopTrainingThread } from '@cohort/training';
 import type { Job } from '@cohort/protocol';
 import { SiloConfig } from '../../../silo-agent/src/config.js';
 import { startSilo, type RunningSilo } from '../../../silo-agent/src/bootstrap.js';
@@ -174,6 +176,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       o.quiet,
       `Starting ${plan.silos.length} virtual silos in this process (aggregator ${aggregatorUrl})…`,
     );
+    // The silos train one at a time on a thread of their own, while this one carries their protocol work: on a
+    // hospital's machine too, sealing and sending one update does not wait for another hospital's training.
+    await startTrainingThread();
     const started = await pooled(plan.silos, o.startConcurrency ?? 8, async (silo) => {
       const { joinToken } = await gateway.inviteSilo(silo.siloId);
       const config = SiloConfig.fromObject(
@@ -251,6 +256,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     };
   } finally {
     await Promise.all(silos.map((s) => s.close().catch(() => undefined)));
+    await stopTrainingThread();
     await Promise.all(services.reverse().map((s) => s.stop()));
   }
 }

@@ -1,0 +1,97 @@
+// Local training and evaluation on a thread of their own, for a process that holds many silos (cohort simulate):
+// the silos' protocol work (TLS, gRPC, sealing, hashing) then runs on the main thread beside one silo's training
+// at a time, as it runs beside training on a hospital's own machine. Training stays one at a time on that thread,
+// so each silo's trainMs is still its own wall-clock time. Off by default: a silo agent alone in its process
+// trains in place.
+import { Worker } from 'node:worker_threads';
+import { ModelError, type ModelErrorCode } from '@cohort/model';
+import type { ModelSpec } from '@cohort/protocol';
+import type { LabelledData } from './data.js';
+import { TrainingError, type TrainingErrorCode } from './errors.js';
+
+export interface TrainRequest {
+  op: 'train';
+  spec: ModelSpec;
+  inputDim: number;
+  weights: Float32Array;
+  data: LabelledData;
+  options: { epochs: number; batchSize: number; learningRate: number; seed: number };
+}
+
+export interface EvaluateRequest {
+  op: 'evaluate';
+  spec: ModelSpec;
+  inputDim: number;
+  weights: Float32Array;
+  data: LabelledData;
+}
+
+export type ThreadRequest = (TrainRequest | EvaluateRequest) & { id: number };
+
+export type ThreadReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { name: string; code?: string; message: string } };
+
+/** A failure on the thread, as the caller would have seen it in place (same class and code). */
+function rebuild(error: { name: string; code?: string; message: string }): Error {
+  if (error.name === 'TrainingError')
+    return new TrainingError(error.code as TrainingErrorCode, error.message);
+  if (error.name === 'ModelError') return new ModelError(error.code as ModelErrorCode, error.message);
+  return new Error(error.message);
+}
+
+class TrainingThread {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (reply: ThreadReply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply.result);
+      else waiter.reject(rebuild(reply.error));
+    });
+    const failAll = (err: Error): void => {
+      for (const w of this.pending.values()) w.reject(err);
+      this.pending.clear();
+      if (current === this) current = undefined;
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`the training thread exited (${code})`)));
+  }
+
+  call<T>(request: TrainRequest | EvaluateRequest): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // Copies of the weights and data go over (structured clone): the caller keeps and may share its own.
+      this.worker.postMessage({ ...request, id } satisfies ThreadRequest);
+    });
+  }
+}
+
+let current: TrainingThread | undefined;
+
+/** The thread trainLocal and evaluateModel hand their work to, when one was started in this process. */
+export function trainingThread(): TrainingThread | undefined {
+  return current;
+}
+
+/** From now on this process's trainLocal and evaluateModel run on one thread of their own. Idempotent. */
+export async function startTrainingThread(): Promise<void> {
+  if (current) return;
+  const worker = new Worker(new URL('./training-thread.worker.js', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    worker.once('online', () => resolve());
+    worker.once('error', reject);
+  });
+  current = new TrainingThread(worker);
+}
+
+/** Back to training in place; work already handed over finishes first. */
+export async function stopTrainingThread(): Promise<void> {
+  const thread = current;
+  current = undefined;
+  if (thread) await thread.worker.terminate();
+}
