@@ -600,17 +600,23 @@ export class TaskHandler {
     if (last && last.jobId === task.jobId && last.round === wanted && last.sha256.equals(digest)) {
       return last.weights;
     }
-    return this.fetchModel(task.jobId, wanted, task.globalModel?.parameterCount ?? 0);
+    return this.fetchModel(task.jobId, wanted, task.globalModel?.parameterCount ?? 0, digest);
   }
 
   /** The last model fetched with GetModel (large models do not ride with their task). */
   private lastFetched: { jobId: string; round: number; sha256: Buffer; weights: Float32Array } | undefined;
 
   /**
-   * The model's chunks go straight into one buffer sized from its header (no list of chunks, no concatenation),
-   * and its digest is computed off this thread: a process holding many silos fetches a model per silo per round.
+   * The model's chunks go straight into one buffer sized from its header (no list of chunks, no concatenation): a
+   * process holding many silos fetches a model per silo per round. The bytes must hash to the digest the task
+   * named (when it names one), not merely to the one the stream itself carries.
    */
-  private async fetchModel(jobId: string, round: number, parameterCount: number): Promise<Float32Array> {
+  private async fetchModel(
+    jobId: string,
+    round: number,
+    parameterCount: number,
+    expectedSha256: Buffer,
+  ): Promise<Float32Array> {
     let header: ModelChunk['header'];
     let bytes: Buffer | undefined;
     let received = 0;
@@ -636,8 +642,12 @@ export class TaskHandler {
       received += data.byteLength;
     });
     if (!header || !bytes) throw new Error(`${what} arrived without its header`);
-    if (received !== bytes.byteLength || !sha256(bytes).equals(Buffer.from(header.sha256))) {
+    const digest = sha256(bytes);
+    if (received !== bytes.byteLength || !digest.equals(Buffer.from(header.sha256))) {
       throw new Error(`${what} arrived incomplete or corrupted`);
+    }
+    if (expectedSha256.byteLength > 0 && !digest.equals(expectedSha256)) {
+      throw new Error(`${what} is not the model the task named (its SHA-256 differs)`);
     }
     const weights = viewFloat32(bytes);
     this.lastFetched = { jobId, round, sha256: Buffer.from(header.sha256), weights };
