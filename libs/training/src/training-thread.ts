@@ -40,21 +40,30 @@ function rebuild(error: { name: string; code?: string; message: string }): Error
   return new Error(error.message);
 }
 
+interface Queued {
+  request: TrainRequest | EvaluateRequest;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
 class TrainingThread {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** The request on the thread now; the others wait here, so the next one can be chosen. */
+  private running: (Queued & { id: number }) | undefined;
+  private readonly queue: Queued[] = [];
 
   constructor(readonly worker: Worker) {
     worker.on('message', (reply: ThreadReply) => {
-      const waiter = this.pending.get(reply.id);
-      if (!waiter) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(rebuild(reply.error));
+      const done = this.running;
+      if (!done || done.id !== reply.id) return;
+      this.running = undefined;
+      if (reply.ok) done.resolve(reply.result);
+      else done.reject(rebuild(reply.error));
+      this.pump();
     });
     const failAll = (err: Error): void => {
-      for (const w of this.pending.values()) w.reject(err);
-      this.pending.clear();
+      for (const w of [...(this.running ? [this.running] : []), ...this.queue.splice(0)]) w.reject(err);
+      this.running = undefined;
       if (current === this) current = undefined;
     };
     worker.on('error', failAll);
@@ -62,12 +71,23 @@ class TrainingThread {
   }
 
   call<T>(request: TrainRequest | EvaluateRequest): Promise<T> {
-    const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      // Copies of the weights and data go over (structured clone): the caller keeps and may share its own.
-      this.worker.postMessage({ ...request, id } satisfies ThreadRequest);
+      this.queue.push({ request, resolve: resolve as (v: unknown) => void, reject });
+      this.pump();
     });
+  }
+
+  /**
+   * One request at a time, training before evaluation: a round waits for every silo's update, not for the
+   * held-out metrics of the round before (the aggregator collects those while the round trains).
+   */
+  private pump(): void {
+    if (this.running || this.queue.length === 0) return;
+    const train = this.queue.findIndex((q) => q.request.op === 'train');
+    const [next] = this.queue.splice(train >= 0 ? train : 0, 1);
+    this.running = { ...next, id: this.nextId++ };
+    // Copies of the weights and data go over (structured clone): the caller keeps and may share its own.
+    this.worker.postMessage({ ...next.request, id: this.running.id } satisfies ThreadRequest);
   }
 }
 
