@@ -23,3 +23,8 @@ export class StorageError extends Error {
     this.code = code;
   }
 }
+
+/** Refuses the use of a database after its close(). */
+export function assertDatabaseOpen(closed: boolean, description: string | undefined): void {
+  if (closed) throw new StorageError('DATABASE_CLOSED', `the database (${description}) is closed`);
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import type { Database, Queryable } from './database.js';
-import { StorageError } from './errors.js';
+import { assertDatabaseOpen, StorageError } from './errors.js';
 import { assertNotInTransactionOf, runInTransactionScope } from './transaction-scope.js';
 import { pgliteParsers } from './type-parsers.js';
 import { runPglite as run } from './pglite-run.js';
@@ -24,8 +24,7 @@ class PgliteDatabase implements Database {
   ) {}
 
   private assertOpen(): void {
-    if (this.closed)
-      throw new StorageError('DATABASE_CLOSED', `the database (${this.description}) is closed`);
+    assertDatabaseOpen(this.closed, this.description);
   }
 
   // PGlite itself queues a query behind a running transaction, so a caller outside the transaction is safe.

@@ -3,7 +3,7 @@
 // service's event loop.
 import { Worker } from 'node:worker_threads';
 import type { Database, Queryable } from './database.js';
-import { StorageError, type StorageErrorCode } from './errors.js';
+import { assertDatabaseOpen, StorageError, type StorageErrorCode } from './errors.js';
 import type { PgliteReply, PgliteRequest, SerializedError } from './pglite-worker-protocol.js';
 import { assertNotInTransactionOf, runInTransactionScope } from './transaction-scope.js';
 
@@ -101,8 +101,7 @@ class PgliteWorkerDatabase implements Database {
   }
 
   private assertOpen(): void {
-    if (this.closed)
-      throw new StorageError('DATABASE_CLOSED', `the database (${this.description}) is closed`);
+    assertDatabaseOpen(this.closed, this.description);
   }
 
   // PGlite queues a query behind a running transaction, so a caller outside the transaction is safe.

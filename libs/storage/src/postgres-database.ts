@@ -2,7 +2,7 @@
 import pg from 'pg';
 import type { Database, OpenDatabaseOptions, Queryable } from './database.js';
 import { describeDatabaseUrl, redactPassword } from './database-url.js';
-import { StorageError } from './errors.js';
+import { assertDatabaseOpen, StorageError } from './errors.js';
 import { assertNotInTransactionOf, runInTransactionScope } from './transaction-scope.js';
 import { pgGetTypeParser } from './type-parsers.js';
 
@@ -30,8 +30,7 @@ class PostgresDatabase implements Database {
   }
 
   private assertOpen(): void {
-    if (this.closed)
-      throw new StorageError('DATABASE_CLOSED', `the database (${this.description}) is closed`);
+    assertDatabaseOpen(this.closed, this.description);
   }
 
   async query<T extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
