@@ -74,22 +74,27 @@ describe.each(backends)('job leases on $name', ({ name, open }) => {
     it('splits jobs between replicas claiming at the same moment (SKIP LOCKED), never both', async () => {
       await Promise.all(Array.from({ length: 12 }, (_, i) => job(`c${i}`)));
       const owners = ['r-a', 'r-b', 'r-c'];
-      const claims = await Promise.all(owners.map((o) => leases.claim(o, 10_000, 4)));
-      const claimed = claims.flat().map((c) => c.jobId);
-      expect(new Set(claimed).size).toBe(claimed.length);
+      // Who holds what, by the claims' answers; a job answered to two owners would be a double lease.
+      const held = new Map<string, string>();
+      const record = (owner: string, claimed: { jobId: string }[]): void => {
+        for (const { jobId } of claimed) {
+          expect(held.get(jobId) ?? owner).toBe(owner);
+          held.set(jobId, owner);
+        }
+      };
+      const first = await Promise.all(owners.map((o) => leases.claim(o, 10_000, 4)));
+      first.forEach((claimed, i) => record(owners[i], claimed));
+      expect(first.every((claimed) => claimed.length <= 4)).toBe(true);
+      // A claimer whose snapshot predates another's commit may pick jobs just taken and get none of them: its claim
+      // comes up short (never doubled), and the rest is claimed at a next heartbeat, as here.
+      for (let beat = 0; beat < 3 && held.size < 12; beat++) {
+        for (const o of owners) record(o, await leases.claim(o, 10_000, 4));
+      }
+      expect(held.size).toBe(12);
       const rows = await db.query<{ job_id: string; owner: string }>(
         `SELECT job_id, owner FROM job_leases WHERE owner LIKE 'r-%'`,
       );
-      expect(claimed.length).toBe(12);
-      for (const [i, o] of owners.entries()) {
-        const mine = claims[i].map((c) => c.jobId).sort();
-        expect(
-          rows
-            .filter((r) => r.owner === o)
-            .map((r) => r.job_id)
-            .sort(),
-        ).toEqual(mine);
-      }
+      expect(new Map(rows.map((r) => [r.job_id, r.owner]))).toEqual(held);
     });
   }
 });
