@@ -1,4 +1,5 @@
-import { BLACK, Canvas, GREY, PALETTE } from '../demo/png-canvas.js';
+import { GREY, PALETTE } from '../demo/png-canvas.js';
+import { SiloPlotFrame } from './silo-plot-frame.js';
 
 export interface SecAggCurvePoint {
   silos: number;
@@ -12,36 +13,22 @@ export interface SecAggCurvePoint {
  * curve has slope 2 and a linear one slope 1 (the grey guide of slope 2 starts at SecAgg's first point).
  */
 export async function writeSecAggPlot(path: string, points: SecAggCurvePoint[]): Promise<void> {
-  const W = 640;
-  const H = 420;
-  const c = new Canvas(W, H);
-  const left = 80;
-  const right = W - 30;
-  const top = 50;
-  const bottom = H - 60;
   const silos = points.map((p) => p.silos);
   const values = points.flatMap((p) => [p.fullTotalMs, p.plusTotalMs]).filter((v) => v > 0);
+  const frame = new SiloPlotFrame(silos);
+  const { c, left, top, bottom } = frame;
+  const xOf = (n: number): number => frame.xOf(n);
   const xLo = Math.log10(Math.min(...silos));
   const xHi = Math.log10(Math.max(...silos));
   const yLo = Math.floor(Math.log10(Math.min(...values)));
   const yHi = Math.ceil(
     Math.log10(Math.max(...values, points[0].fullTotalMs * (xHi > xLo ? 10 ** (2 * (xHi - xLo)) : 1))),
   );
-  const xOf = (n: number): number =>
-    left + 20 + ((Math.log10(n) - xLo) / (xHi - xLo || 1)) * (right - left - 40);
   const yOf = (ms: number): number => bottom - ((Math.log10(ms) - yLo) / (yHi - yLo || 1)) * (bottom - top);
-  for (let e = yLo; e <= yHi; e++) {
-    const v = 10 ** e;
-    c.line(left, yOf(v), right, yOf(v), GREY);
-    c.text(left - 70, yOf(v) - 5, v >= 1000 ? `${v / 1000} s` : `${v} ms`, BLACK);
-  }
-  c.line(left, top, left, bottom, BLACK);
-  c.line(left, bottom, right, bottom, BLACK);
-  for (const n of silos) {
-    c.line(xOf(n), bottom, xOf(n), bottom + 5, BLACK);
-    c.text(xOf(n) - 8, bottom + 12, String(n), BLACK);
-  }
-  c.text((left + right) / 2 - 30, bottom + 36, 'N silos', BLACK);
+  frame.axes(
+    Array.from({ length: yHi - yLo + 1 }, (_, e) => 10 ** (yLo + e)),
+    yOf,
+  );
   const first = points[0];
   const last = points[points.length - 1];
   c.line(
