@@ -79,6 +79,9 @@ describe('cohort simulate', () => {
         expect(x.trainMs).toBeGreaterThan(0);
         expect(x.overheadMs).toBeCloseTo(x.ms - x.trainMs, 5);
       }
+      // Six silos evaluate each round on the training thread: a share of the overhead, never all of it.
+      expect(result.timing.meanEvaluateMs).toBeGreaterThan(0);
+      expect(result.timing.meanEvaluateMs).toBeLessThan(result.timing.meanOverheadMs);
       expect(result.peakRssMB.aggregator).toBeGreaterThan(0);
       expect(result.peakRssMB.enclave).toBeGreaterThan(0);
 

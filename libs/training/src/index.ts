@@ -8,4 +8,4 @@ export * from './evaluate.js';
 export * from './layers-export.js';
 export * from './pooled.js';
 export * from './dp-step.js';
-export { startTrainingThread, stopTrainingThread } from './training-thread.js';
+export { startTrainingThread, stopTrainingThread, trainingThreadBusyMs } from './training-thread.js';

@@ -51,12 +51,16 @@ class TrainingThread {
   /** The request on the thread now; the others wait here, so the next one can be chosen. */
   private running: (Queued & { id: number }) | undefined;
   private readonly queue: Queued[] = [];
+  /** Time each kind of request held the thread, from hand-over to answer, summed. */
+  readonly busyMs = { train: 0, evaluate: 0 };
+  private startedAt = 0;
 
   constructor(readonly worker: Worker) {
     worker.on('message', (reply: ThreadReply) => {
       const done = this.running;
       if (!done || done.id !== reply.id) return;
       this.running = undefined;
+      this.busyMs[done.request.op] += performance.now() - this.startedAt;
       if (reply.ok) done.resolve(reply.result);
       else done.reject(rebuild(reply.error));
       this.pump();
@@ -86,6 +90,7 @@ class TrainingThread {
     const train = this.queue.findIndex((q) => q.request.op === 'train');
     const [next] = this.queue.splice(train >= 0 ? train : 0, 1);
     this.running = { ...next, id: this.nextId++ };
+    this.startedAt = performance.now();
     // Copies of the weights and data go over (structured clone): the caller keeps and may share its own.
     this.worker.postMessage({ ...next.request, id: this.running.id } satisfies ThreadRequest);
   }
@@ -96,6 +101,11 @@ let current: TrainingThread | undefined;
 /** The thread trainLocal and evaluateModel hand their work to, when one was started in this process. */
 export function trainingThread(): TrainingThread | undefined {
   return current;
+}
+
+/** How long training and evaluation have held this process's training thread so far (zeros without one). */
+export function trainingThreadBusyMs(): { train: number; evaluate: number } {
+  return { ...(current?.busyMs ?? { train: 0, evaluate: 0 }) };
 }
 
 /** From now on this process's trainLocal and evaluateModel run on one thread of their own. Idempotent. */

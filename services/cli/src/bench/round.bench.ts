@@ -57,6 +57,8 @@ function summary(r: SimulationResult): Record<string, unknown> {
     accuracy: r.metrics?.accuracy ?? null,
     meanRoundMs: r.timing.meanRoundMs,
     meanTrainMs: r.timing.meanTrainMs,
+    // Included in the overhead (everything but training): the silos' held-out evaluation, summed.
+    meanEvaluateMs: r.timing.meanEvaluateMs,
     overheadMs: r.timing.meanOverheadMs,
     // The first round pays for warm-up (JIT, model build, first fetch): steady state is what a long job sees.
     steadyOverheadMs:

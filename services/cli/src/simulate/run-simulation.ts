@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DEV_ISSUER_URL, DevIssuer } from '@cohort/auth';
 import { modelLayout, parameterCount } from '@cohort/model';
-import { startTrainingThread, stopTrainingThread } from '@cohort/training';
+import { startTrainingThread, stopTrainingThread, trainingThreadBusyMs } from '@cohort/training';
 import type { Job } from '@cohort/protocol';
 import { SiloConfig } from '../../../silo-agent/src/config.js';
 import { startSilo, type RunningSilo } from '../../../silo-agent/src/bootstrap.js';
@@ -61,6 +61,11 @@ export interface SimulationResult {
     meanRoundMs: number;
     /** Local training in the round, summed over the silos (they share this process's cores). */
     meanTrainMs: number;
+    /**
+     * Held-out evaluation in the round, summed over the silos (on this process's training thread). Part of the
+     * overhead below, reported so a reader can tell local computation from the protocol's own cost.
+     */
+    meanEvaluateMs: number;
     /** Everything but local training: the protocol's cost per round. */
     meanOverheadMs: number;
     protocolRoundsPerSecond: number;
@@ -207,7 +212,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       spec.aggregation = { ...(spec.aggregation as object | undefined), rule: o.rule };
     const submitted = await gateway.submitJob(spec);
     say(o.quiet, `Job ${submitted.jobId}: ${String(spec.rounds)} rounds on ${started.length} silos…`);
+    const busyBefore = trainingThreadBusyMs();
     const job = await followJob(gateway, submitted, o.quiet);
+    const evaluateMs = trainingThreadBusyMs().evaluate - busyBefore.evaluate;
     // Read before the services stop: the high-water marks of the aggregator host and its enclave process.
     const rss = peakRssMB(aggregator.child.pid);
     const audit = await gateway.verifyAudit();
@@ -245,6 +252,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       timing: {
         meanRoundMs: r1(mean(perRound.map((r) => r.ms))),
         meanTrainMs: r1(mean(perRound.map((r) => r.trainMs))),
+        meanEvaluateMs: r1(perRound.length > 0 ? evaluateMs / perRound.length : 0),
         meanOverheadMs: r1(meanOverheadMs),
         protocolRoundsPerSecond: r1(meanOverheadMs > 0 ? 1000 / meanOverheadMs : 0),
         perRound,
@@ -308,7 +316,7 @@ export function formatSimulation(r: SimulationResult): string {
       : '  no held-out metrics (differential privacy)',
     r.privacy ? `  privacy: ε ${r.privacy.epsilon} at δ ${r.privacy.delta}` : '  privacy: none',
     `  audit trail: ${r.audit.ok ? 'verified' : `BROKEN at entry ${r.audit.firstBrokenSeq}`} (${r.audit.entries} entries, ${r.audit.checkpoints} checkpoints)`,
-    `  per round: ${t.meanRoundMs} ms, of which local training ${t.meanTrainMs} ms and protocol ${t.meanOverheadMs} ms (${t.protocolRoundsPerSecond} protocol rounds per second)`,
+    `  per round: ${t.meanRoundMs} ms, of which local training ${t.meanTrainMs} ms and protocol ${t.meanOverheadMs} ms (${t.protocolRoundsPerSecond} protocol rounds per second; held-out evaluation ${t.meanEvaluateMs} ms of it)`,
     `  peak RSS: aggregator ${r.peakRssMB.aggregator ?? 'n/a'} MB, enclave ${r.peakRssMB.enclave ?? 'n/a'} MB, silos ${r.peakRssMB.silos} MB`,
     `  logs: ${r.logs}`,
   ].join('\n');
