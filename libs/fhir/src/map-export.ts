@@ -442,18 +442,17 @@ export async function mapBulkExport(
     }
   }
 
-  /** The encounter a resource names must be its subject's. */
-  const encounterMatches = (r: Json, type: string, p: number, file: string, line: number): boolean => {
-    if (r.encounter === undefined) return true;
-    const e = referencedId(r.encounter, 'Encounter');
+  /** Encounter `e` (undefined: the reference names none) must be in the export and patient p's, as `where` says. */
+  const encounterOf = (
+    e: string | undefined,
+    p: number,
+    where: string,
+    file: string,
+    line: number,
+  ): boolean => {
     const owner = e === undefined ? undefined : encounters.patientOf(e);
     if (e === undefined || owner === undefined || owner < 0) {
-      bad.add(
-        'dangling-reference',
-        file,
-        line,
-        `${type}/${String(r.id)}.encounter is not an Encounter in the export`,
-      );
+      bad.add('dangling-reference', file, line, `${where}.encounter is not an Encounter in the export`);
       return false;
     }
     if (owner !== p) {
@@ -461,12 +460,17 @@ export async function mapBulkExport(
         'mismatched-reference',
         file,
         line,
-        `${type}/${String(r.id)}: Encounter/${e} belongs to another patient than its subject`,
+        `${where}: Encounter/${e} belongs to another patient than its subject`,
       );
       return false;
     }
     return true;
   };
+
+  /** The encounter a resource names must be its subject's. */
+  const encounterMatches = (r: Json, type: string, p: number, file: string, line: number): boolean =>
+    r.encounter === undefined ||
+    encounterOf(referencedId(r.encounter, 'Encounter'), p, `${type}/${String(r.id)}`, file, line);
 
   type Problem = { kind: BadInputKind; detail: string };
   /** The number an Observation's value stands for under a target (NaN: it has none), or what is wrong with it. */
@@ -575,23 +579,7 @@ export async function mapBulkExport(
             `${type}/${id}.subject: ${subject ?? ''} is not a Patient in the export`,
           );
         } else if (typeof encounter === 'string') {
-          const e = idInReference(encounter, 'Encounter');
-          const owner = e === undefined ? undefined : encounters.patientOf(e);
-          if (e === undefined || owner === undefined || owner < 0) {
-            bad.add(
-              'dangling-reference',
-              file,
-              line,
-              `${type}/${id}.encounter is not an Encounter in the export`,
-            );
-          } else if (owner !== p) {
-            bad.add(
-              'mismatched-reference',
-              file,
-              line,
-              `${type}/${id}: Encounter/${e} belongs to another patient than its subject`,
-            );
-          }
+          encounterOf(idInReference(encounter, 'Encounter'), p, `${type}/${id}`, file, line);
         }
       }
       return true;
